@@ -1,0 +1,89 @@
+"""What the three scripts share at their edge: the error a user sees, and safe file writes."""
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+
+
+class InputError(Exception):
+    """Something the user gave (a file, a folder, an option) cannot be used.
+
+    The message names the thing and what is wrong with it; the scripts print it
+    as one line on stderr and exit non-zero, without a traceback.
+    """
+
+
+def fail(prog, message, code=1):
+    """Print 'prog: error: message' on stderr and exit with `code`."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def write_atomically(path, write):
+    """Call write(file_object) on a temporary file beside `path`, then rename it over `path`.
+
+    Readers see either the old file or the complete new one, never a partial
+    file: if write() raises (a full disk, Ctrl-C), the temporary file is
+    removed and `path` is untouched.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad option is reported in one line that points to --help."""
+
+    def error(self, message):
+        fail(self.prog, f"{message} (see: python {self.prog} --help)", code=2)
+
+
+def positive_int(text):
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def momentum_float(text):
+    """argparse type: a number in [0, 1)."""
+    value = finite_float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
+def finite_float(text):
+    """argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value

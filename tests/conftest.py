@@ -1,0 +1,58 @@
+"""Shared test helpers: run the real scripts as a user would, and write IDX files."""
+
+import gzip
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def run_script(script, *args, cwd, input=None, timeout=300, env=None):
+    """Run `python ROOT/script args...` in `cwd`; return the CompletedProcess (text mode)."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
+                          cwd=cwd, input=input, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def assert_clean_error(result, *words):
+    """A failed run: non-zero exit, one line on stderr containing `words`, no traceback."""
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def write_idx(path, array, compress=False):
+    """Write a uint8 array as an IDX file (magic 0x0000080N, big-endian sizes)."""
+    array = np.ascontiguousarray(array, np.uint8)
+    header = (0x800 + array.ndim).to_bytes(4, "big")
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    data = header + array.tobytes()
+    opener = gzip.open if compress else open
+    with opener(path, "wb") as f:
+        f.write(data)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    import mnist_data
+    return mnist_data.load_mnist()
+
+
+@pytest.fixture
+def small_idx_dir(tmp_path, mnist):
+    """A folder with a small MNIST in IDX form: 600 train and 200 test images, uncompressed."""
+    folder = tmp_path / "small-mnist"
+    folder.mkdir()
+    for split, prefix, n in (("train", "train", 600), ("test", "t10k", 200)):
+        images, labels = mnist[split]
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", images[:n].reshape(n, 28, 28))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels[:n])
+    return folder

@@ -1,0 +1,149 @@
+"""The maths of network.py against independent references: finite differences and the formulas."""
+
+import numpy as np
+import pytest
+
+import network
+
+
+def small_problem(m=7, n_x=12, n_h=5, seed=1):
+    rng = np.random.default_rng(seed)
+    params = network.init_params(n_x, n_h, 10, seed=seed, dtype=np.float64)
+    for name in params:  # larger than the 0.01 start so every term matters
+        params[name] = rng.standard_normal(params[name].shape)
+    X = rng.random((n_x, m))
+    y = rng.integers(0, 10, m)
+    return params, X, network.one_hot(y, dtype=np.float64), y
+
+
+def loss(params, X, Y):
+    return network.cross_entropy(network.forward_prop(params, X)[2], Y)
+
+
+def test_backprop_matches_finite_differences():
+    params, X, Y, _ = small_problem()
+    Z1, A1, _, A2 = network.forward_prop(params, X)
+    grads = network.backward_prop(params, X, Y, Z1, A1, A2)
+    eps = 1e-6
+    for name, p in params.items():
+        numeric = np.zeros_like(p)
+        for index in np.ndindex(p.shape):
+            saved = p[index]
+            p[index] = saved + eps
+            up = loss(params, X, Y)
+            p[index] = saved - eps
+            down = loss(params, X, Y)
+            p[index] = saved
+            numeric[index] = (up - down) / (2 * eps)
+        error = np.linalg.norm(grads[name] - numeric) / np.linalg.norm(grads[name] + numeric)
+        assert error < 1e-6, (name, error)
+
+
+def test_gradients_follow_the_readme_formulas():
+    params, X, Y, _ = small_problem()
+    m = X.shape[1]
+    Z1 = params["W1"] @ X + params["b1"]
+    A1 = np.maximum(Z1, 0)
+    Z2 = params["W2"] @ A1 + params["b2"]
+    A2 = np.exp(Z2) / np.exp(Z2).sum(axis=0)
+    dZ2 = A2 - Y
+    dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
+    ours_Z1, ours_A1, _, ours_A2 = network.forward_prop(params, X)
+    np.testing.assert_allclose(ours_A2, A2)
+    grads = network.backward_prop(params, X, Y, ours_Z1, ours_A1, ours_A2)
+    np.testing.assert_allclose(grads["W2"], dZ2 @ A1.T / m)
+    np.testing.assert_allclose(grads["b2"], dZ2.mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(grads["W1"], dZ1 @ X.T / m)
+    np.testing.assert_allclose(grads["b1"], dZ1.mean(axis=1, keepdims=True))
+
+
+def test_softmax_columns_are_probabilities_even_for_huge_logits():
+    Z = np.array([[1e4, -1e4, 0.0, 3.0], [-1e4, 1e4, 0.0, 1.0], [0.0, 0.0, 0.0, 2.0]], np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        A = network.softmax(Z)
+    np.testing.assert_allclose(A.sum(axis=0), 1, rtol=1e-6)
+    assert A[0, 0] == 1 and A[1, 1] == 1
+    np.testing.assert_allclose(A[:, 2], 1 / 3, rtol=1e-6)
+    expected = np.exp([3.0, 1.0, 2.0]) / np.exp([3.0, 1.0, 2.0]).sum()
+    np.testing.assert_allclose(A[:, 3], expected, rtol=1e-6)
+
+
+def test_cross_entropy_is_finite_for_huge_logits():
+    Z2 = np.array([[1e4, -1e4], [-1e4, 1e4]], np.float32)
+    Y = np.array([[0, 0], [1, 1]], np.float32)  # first column confidently wrong
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = network.cross_entropy(Z2, Y)
+    assert np.isfinite(value)
+    assert value == pytest.approx(1e4, rel=1e-6)  # (2e4 + 0) / 2
+
+
+def test_cross_entropy_of_uniform_prediction_is_ln10():
+    assert network.cross_entropy(np.zeros((10, 5)), network.one_hot(np.arange(5))) == pytest.approx(np.log(10))
+
+
+def test_one_hot():
+    Y = network.one_hot(np.array([3, 0, 9, 3]))
+    assert Y.shape == (10, 4) and Y.dtype == np.float32
+    assert Y.sum(axis=0).tolist() == [1, 1, 1, 1]
+    assert Y.argmax(axis=0).tolist() == [3, 0, 9, 3]
+
+
+def test_normalize_lays_out_features_by_samples_in_unit_range():
+    images = np.array([[0, 255, 51], [255, 0, 102]], np.uint8)  # 2 images, 3 pixels
+    X = network.normalize(images)
+    assert X.shape == (3, 2) and X.dtype == np.float32
+    np.testing.assert_allclose(X, [[0, 1], [1, 0], [0.2, 0.4]], rtol=1e-6)
+
+
+def test_init_params_shapes_scale_and_seed():
+    params = network.init_params(seed=3)
+    assert {k: v.shape for k, v in params.items()} == {
+        "W1": (128, 784), "b1": (128, 1), "W2": (10, 128), "b2": (10, 1)}
+    assert all(v.dtype == np.float32 for v in params.values())
+    assert not params["b1"].any() and not params["b2"].any()
+    assert 0.009 < params["W1"].std() < 0.011
+    same = network.init_params(seed=3)
+    other = network.init_params(seed=4)
+    assert np.array_equal(params["W1"], same["W1"])
+    assert not np.array_equal(params["W1"], other["W1"])
+
+
+def test_update_params_plain_and_with_momentum():
+    params = {name: np.ones(2) for name in network.PARAM_NAMES}
+    grads = {name: np.full(2, 0.5) for name in network.PARAM_NAMES}
+    network.update_params(params, grads, lr=0.1)
+    np.testing.assert_allclose(params["W1"], 0.95)
+    velocity = {name: np.zeros(2) for name in network.PARAM_NAMES}
+    network.update_params(params, grads, 0.1, velocity, momentum=0.9)  # v = 0.5
+    network.update_params(params, grads, 0.1, velocity, momentum=0.9)  # v = 0.95
+    np.testing.assert_allclose(velocity["b2"], 0.95)
+    np.testing.assert_allclose(params["b2"], 0.95 - 0.1 * 0.5 - 0.1 * 0.95)
+
+
+def test_full_batch_step_lowers_the_loss():
+    params, X, Y, _ = small_problem(m=50)
+    before = loss(params, X, Y)
+    for _ in network.gradient_descent(params, X, Y, lr=0.1, epochs=5):
+        pass
+    assert loss(params, X, Y) < before
+
+
+def test_gradient_descent_stops_after_the_current_step():
+    params, X, Y, _ = small_problem(m=40)
+    calls = []
+    records = list(network.gradient_descent(params, X, Y, 0.1, epochs=3, batch_size=10,
+                                            should_stop=lambda: calls.append(1) or len(calls) == 2))
+    assert len(calls) == 2  # two steps taken, then stopped inside epoch 1
+    assert [r[0] for r in records] == [1]
+
+
+def test_training_on_a_subset_generalises(mnist):
+    """5,000 training images, 5 mini-batch epochs: over 90% on 2,000 unseen test images."""
+    images, labels = mnist["train"]
+    X, Y = network.normalize(images[:5000]), network.one_hot(labels[:5000])
+    params = network.init_params(seed=0)
+    records = list(network.gradient_descent(params, X, Y, 0.1, 5, batch_size=64, momentum=0.9))
+    assert records[-1][1] < records[0][1]  # loss fell
+    test_images, test_labels = mnist["test"]
+    A2 = network.predict_proba(params, network.normalize(test_images[:2000]))
+    assert network.accuracy(A2, test_labels[:2000]) > 0.90

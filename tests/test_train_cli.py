@@ -1,0 +1,124 @@
+"""train.py as a user runs it: a subprocess, real files, real signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, assert_clean_error, run_script
+from model_file import load_model
+
+TINY = ("--limit", "1000", "--epochs", "3", "--batch-size", "50", "--lr", "0.1", "--momentum", "0.9")
+
+
+def arrays(path):
+    with np.load(path, allow_pickle=False) as npz:
+        return {name: npz[name] for name in ("W1", "b1", "W2", "b2")}
+
+
+def test_help_lists_every_option(tmp_path):
+    result = run_script("train.py", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for option in ("--epochs", "--lr", "--batch-size", "--momentum", "--hidden", "--seed",
+                   "--source", "--data", "--model", "--limit", "--quiet", "--dtype"):
+        assert option in result.stdout
+
+
+def test_tiny_run_writes_a_loadable_model(tmp_path):
+    result = run_script("train.py", *TINY, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Test accuracy:" in result.stdout and "Per-digit accuracy:" in result.stdout
+    assert "Model written to model_mnist.npz" in result.stdout
+    params, meta = load_model(tmp_path / "model_mnist.npz")
+    assert {k: v.shape for k, v in params.items()} == {
+        "W1": (128, 784), "b1": (128, 1), "W2": (10, 128), "b2": (10, 1)}
+    for key in ("epochs", "lr", "batch_size", "momentum", "hidden", "seed", "source",
+                "test_accuracy", "train_seconds", "created"):
+        assert key in meta
+    assert meta["epochs"] == 3 and meta["batch_size"] == 50 and meta["source"] == "bundled"
+    reported = float(result.stdout.split("Test accuracy: ")[1].split()[0])
+    assert meta["test_accuracy"] == pytest.approx(reported, abs=5e-5)
+    assert reported > 0.8
+    with np.load(tmp_path / "model_mnist.npz", allow_pickle=False) as npz:
+        assert json.loads(str(npz["meta"]))["hidden"] == 128  # plain JSON, no pickle
+
+
+def test_plain_output_when_not_a_terminal(tmp_path):
+    result = run_script("train.py", *TINY, cwd=tmp_path)
+    assert "epoch 1/3  loss" in result.stdout and "test acc" in result.stdout
+    quiet = run_script("train.py", *TINY, "--quiet", cwd=tmp_path)
+    assert "epoch 1/3" not in quiet.stdout and "Test accuracy:" in quiet.stdout
+
+
+def test_hidden_size_and_float64(tmp_path):
+    result = run_script("train.py", *TINY, "--hidden", "16", "--dtype", "float64", "--model", "h16.npz",
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    params, meta = load_model(tmp_path / "h16.npz")
+    assert params["W1"].shape == (16, 784) and params["W1"].dtype == np.float64
+    assert meta["hidden"] == 16
+
+
+def test_full_batch_default_algorithm(tmp_path):
+    result = run_script("train.py", "--limit", "2000", "--epochs", "30", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "full-batch gradient descent" in result.stdout
+    meta = load_model(tmp_path / "model_mnist.npz")[1]
+    assert meta["batch_size"] is None and meta["lr"] == 1.0
+    assert meta["history"][-1]["loss"] < meta["history"][0]["loss"]
+
+
+def test_same_seed_gives_identical_arrays(tmp_path):
+    for name in ("a.npz", "b.npz"):
+        assert run_script("train.py", *TINY, "--seed", "7", "--model", name, cwd=tmp_path).returncode == 0
+    run_script("train.py", *TINY, "--seed", "8", "--model", "c.npz", cwd=tmp_path)
+    a, b, c = (arrays(tmp_path / n) for n in ("a.npz", "b.npz", "c.npz"))
+    for name in a:
+        assert a[name].tobytes() == b[name].tobytes()
+    assert not np.array_equal(a["W1"], c["W1"])
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--epochs", "0"), ["--epochs", "at least 1"]),
+    (("--lr", "-1"), ["--lr", "greater than 0"]),
+    (("--lr", "nan"), ["--lr", "finite"]),
+    (("--batch-size", "0"), ["--batch-size", "at least 1"]),
+    (("--momentum", "1"), ["--momentum", "below 1"]),
+    (("--epochs", "ten"), ["--epochs", "whole number"]),
+    (("--data", "/nonexistent"), ["--data /nonexistent", "no such folder"]),
+    (("--source", "web"), ["--source", "invalid choice"]),
+    (("--source", "openml", "--data", "."), ["either --source or --data"]),
+    (("--model", "no/such/folder/m.npz"), ["--model", "does not exist"]),
+])
+def test_bad_values_give_one_line_errors(tmp_path, args, words):
+    assert_clean_error(run_script("train.py", *args, cwd=tmp_path), *words)
+
+
+def test_divergence_leaves_an_existing_model_untouched(tmp_path):
+    model = tmp_path / "model_mnist.npz"
+    model.write_bytes(b"the user's precious model")
+    result = run_script("train.py", "--lr", "1000", "--limit", "2000", cwd=tmp_path)
+    assert_clean_error(result, "diverged", "smaller learning rate", "--lr 100")
+    assert model.read_bytes() == b"the user's precious model"
+    assert sorted(os.listdir(tmp_path)) == ["model_mnist.npz"]  # no temporary files left behind
+
+
+def test_ctrl_c_saves_progress_and_exits_130(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "train.py"), "--limit", "5000", "--epochs", "100000"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = process.stdout.readline()
+    while not first.startswith("epoch"):
+        first = process.stdout.readline()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "Interrupted during epoch" in out and "saving what was learned so far" in out
+    params, meta = load_model(tmp_path / "model_mnist.npz")
+    assert meta["interrupted"] is True
+    assert 1 <= meta["epochs_completed"] < 100000

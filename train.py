@@ -1,0 +1,213 @@
+"""Train the 784-128-10 network on MNIST and write model_mnist.npz.
+
+    python train.py                                       # full-batch gradient descent
+    python train.py --batch-size 128 --lr 0.1 --momentum 0.9 --epochs 15   # fast recipe
+"""
+
+import datetime
+import math
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+
+import cli
+import mnist_data
+import network
+from model_file import save_model
+
+PROG = "train.py"
+# With small initial weights every class starts at probability 1/10, so the loss
+# starts at ln 10. A loss far above that means the steps are too large.
+DIVERGED_LOSS = 3 * math.log(10)
+
+
+def parse_args(argv=None):
+    p = cli.ArgumentParser(
+        prog=PROG,
+        description="Train a 784-128-10 NumPy network on MNIST and save it as an .npz model. "
+                    "Default: full-batch gradient descent on the bundled copy of MNIST (no network).",
+        epilog="Fast recipe (mini-batch SGD with momentum, about 98%% test accuracy): "
+               "python train.py --batch-size 128 --lr 0.1 --momentum 0.9 --epochs 15",
+    )
+    p.add_argument("--epochs", type=cli.positive_int, default=500,
+                   help="passes over the training set (default: %(default)s)")
+    p.add_argument("--lr", type=cli.positive_float, default=1.0,
+                   help="learning rate, the step size of each update (default: %(default)s)")
+    p.add_argument("--batch-size", type=cli.positive_int, default=None, metavar="N",
+                   help="examples per step, for shuffled mini-batch SGD "
+                        "(default: all of them, i.e. full-batch gradient descent)")
+    p.add_argument("--momentum", type=cli.momentum_float, default=0.0,
+                   help="momentum coefficient in [0, 1) (default: %(default)s, plain gradient descent)")
+    p.add_argument("--hidden", type=cli.positive_int, default=128,
+                   help="units in the hidden layer (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for the initial weights and the shuffling; the same seed and data "
+                        "give the same model (default: %(default)s)")
+    p.add_argument("--source", choices=("bundled", "openml"), default=None,
+                   help="bundled: the IDX files in data/mnist/, no network (default); "
+                        "openml: download with scikit-learn's fetch_openml, as the original")
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="read the four MNIST IDX files (gzipped or not) from DIR instead")
+    p.add_argument("--limit", type=cli.positive_int, default=None, metavar="N",
+                   help="train on the first N training images only (for quick experiments)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="floating-point type of the training arithmetic (default: %(default)s)")
+    p.add_argument("--model", metavar="PATH", default="model_mnist.npz",
+                   help="where to write the trained model (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress output while training; print only the results")
+    args = p.parse_args(argv)
+    if args.data is not None and args.source is not None:
+        p.error("give either --source or --data, not both")
+    return args
+
+
+def check_model_path(path):
+    """Fail before training, not after, if the model cannot be written to `path`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise cli.InputError(f"--model {path}: is a folder; give a file name such as model_mnist.npz")
+    if not os.path.isdir(folder):
+        raise cli.InputError(f"--model {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise cli.InputError(f"--model {path}: folder {folder} is not writable")
+
+
+def evaluate(params, X, y):
+    """(accuracy, per-digit accuracies) of the network on inputs X (784, m) with labels y."""
+    predictions = network.predict_proba(params, X).argmax(axis=0)
+    correct = predictions == y
+    per_digit = np.bincount(y, weights=correct, minlength=10) / np.maximum(np.bincount(y, minlength=10), 1)
+    return float(correct.mean()), per_digit
+
+
+def train(params, X, Y, X_test, y_test, args, should_stop, report):
+    """Run gradient descent on params (in place) and return the history of the run.
+
+    Every `eval_every` epochs the test accuracy is measured too; report(record) is
+    called with each epoch's record. Raises FloatingPointError if the loss diverges.
+    """
+    eval_every = max(1, args.epochs // 50)
+    history = []
+    steps = network.gradient_descent(params, X, Y, args.lr, args.epochs, args.batch_size,
+                                     args.momentum, args.seed, should_stop)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch, loss, train_accuracy in steps:
+            if not loss < DIVERGED_LOSS:  # also true for NaN
+                raise FloatingPointError(f"training diverged at epoch {epoch} (loss {loss:.3g})")
+            record = {"epoch": epoch, "loss": loss, "train_accuracy": train_accuracy}
+            if epoch % eval_every == 0 or epoch == args.epochs or should_stop():
+                record["test_accuracy"] = evaluate(params, X_test, y_test)[0]
+            history.append(record)
+            report(record)
+    return history
+
+
+def progress_reporter(args):
+    """A report(record) function: a progress bar on a terminal, periodic lines otherwise."""
+    if args.quiet:
+        return lambda record: None
+    if sys.stdout.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=args.epochs, unit="epoch", file=sys.stdout, dynamic_ncols=True)
+
+        shown = {}
+
+        def report(record):
+            shown["loss"] = f"{record['loss']:.4f}"
+            shown["train acc"] = f"{record['train_accuracy']:.4f}"
+            if "test_accuracy" in record:
+                shown["test acc"] = f"{record['test_accuracy']:.4f}"
+            bar.set_postfix(shown, refresh=False)
+            bar.update(record["epoch"] - bar.n)
+            if record["epoch"] == args.epochs:
+                bar.close()
+        return report
+
+    print_every = max(1, args.epochs // 10)
+    started = time.perf_counter()
+
+    def report(record):
+        if record["epoch"] % print_every == 0 or record["epoch"] in (1, args.epochs):
+            test = record.get("test_accuracy")
+            test_text = f"  test acc {test:.4f}" if test is not None else ""
+            print(f"epoch {record['epoch']:>{len(str(args.epochs))}}/{args.epochs}"
+                  f"  loss {record['loss']:.4f}  train acc {record['train_accuracy']:.4f}{test_text}"
+                  f"  {time.perf_counter() - started:.1f}s", flush=True)
+    return report
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_model_path(args.model)
+    dtype = np.dtype(args.dtype).type
+    source = args.data if args.data is not None else (args.source or "bundled")
+
+    load_started = time.perf_counter()
+    data = mnist_data.load_mnist(args.source or "bundled", args.data)
+    images, labels = data["train"]
+    if args.limit is not None:
+        images, labels = images[:args.limit], labels[:args.limit]
+    X, Y = network.normalize(images, dtype), network.one_hot(labels, dtype=dtype)
+    X_test, y_test = network.normalize(data["test"][0], dtype), data["test"][1]
+    if not args.quiet:
+        print(f"Loaded MNIST ({source}): {X.shape[1]} training and {X_test.shape[1]} test images "
+              f"in {time.perf_counter() - load_started:.2f}s")
+        mode = (f"mini-batch SGD, batch size {args.batch_size}" if args.batch_size
+                else "full-batch gradient descent")
+        print(f"Training 784-{args.hidden}-10 with {mode}, lr {args.lr}, momentum {args.momentum}, "
+              f"{args.epochs} epochs, seed {args.seed}")
+
+    params = network.init_params(n_h=args.hidden, seed=args.seed, dtype=dtype)
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+
+    signal.signal(signal.SIGINT, request_stop)
+    started = time.perf_counter()
+    try:
+        history = train(params, X, Y, X_test, y_test, args, stop.is_set, progress_reporter(args))
+    except FloatingPointError as e:
+        suggestion = f"{args.lr / 10:g}"
+        raise cli.InputError(f"{e}; try a smaller learning rate, e.g. --lr {suggestion} "
+                             f"({args.model} was not written)") from None
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    train_seconds = time.perf_counter() - started
+
+    test_accuracy, per_digit = evaluate(params, X_test, y_test)
+    epochs_done = history[-1]["epoch"] if history else 0
+    meta = {
+        "epochs": args.epochs, "epochs_completed": epochs_done, "interrupted": stop.is_set(),
+        "lr": args.lr, "batch_size": args.batch_size, "momentum": args.momentum,
+        "hidden": args.hidden, "seed": args.seed, "source": source, "limit": args.limit,
+        "dtype": args.dtype, "test_accuracy": test_accuracy, "train_seconds": round(train_seconds, 3),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "history": history,
+    }
+    if stop.is_set():
+        print(f"Interrupted during epoch {epochs_done}/{args.epochs}: saving what was learned so far.")
+    save_model(args.model, params, meta)
+
+    correct = round(test_accuracy * X_test.shape[1])
+    print(f"Test accuracy: {test_accuracy:.4f} ({correct}/{X_test.shape[1]} held-out test images)")
+    print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
+    print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
+    print(f"Model written to {args.model}")
+    return 130 if stop.is_set() else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except cli.InputError as e:
+        cli.fail(PROG, str(e))
+    except KeyboardInterrupt:
+        cli.fail(PROG, "interrupted; no model was written", code=130)
