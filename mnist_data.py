@@ -118,3 +118,21 @@ def load_mnist(source="bundled", data_dir=None):
     else:
         folder = BUNDLED_DIR
     return {split: load_idx_split(folder, split) for split in SPLITS}
+
+
+def add_source_arguments(parser):
+    """The --source and --data options that choose where MNIST comes from."""
+    parser.add_argument("--source", choices=("bundled", "openml"), default=None,
+                        help="bundled: the IDX files in data/mnist/, no network (default); "
+                             "openml: download with scikit-learn's fetch_openml, as the original")
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help="read the four MNIST IDX files (gzipped or not) from DIR instead")
+
+
+def check_source_arguments(parser, args):
+    """Reject --source together with --data; afterwards args.source names where data came from."""
+    if args.data is not None and args.source is not None:
+        parser.error("give either --source or --data, not both")
+    if args.source is None:
+        args.source = "bundled"
+

@@ -47,11 +47,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0,
                    help="seed for the initial weights and the shuffling; the same seed and data "
                         "give the same model (default: %(default)s)")
-    p.add_argument("--source", choices=("bundled", "openml"), default=None,
-                   help="bundled: the IDX files in data/mnist/, no network (default); "
-                        "openml: download with scikit-learn's fetch_openml, as the original")
-    p.add_argument("--data", metavar="DIR", default=None,
-                   help="read the four MNIST IDX files (gzipped or not) from DIR instead")
+    mnist_data.add_source_arguments(p)
     p.add_argument("--limit", type=cli.positive_int, default=None, metavar="N",
                    help="train on the first N training images only (for quick experiments)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
@@ -61,8 +57,7 @@ def parse_args(argv=None):
     p.add_argument("--quiet", action="store_true",
                    help="no progress output while training; print only the results")
     args = p.parse_args(argv)
-    if args.data is not None and args.source is not None:
-        p.error("give either --source or --data, not both")
+    mnist_data.check_source_arguments(p, args)
     return args
 
 
@@ -146,10 +141,10 @@ def main(argv=None):
     args = parse_args(argv)
     check_model_path(args.model)
     dtype = np.dtype(args.dtype).type
-    source = args.data if args.data is not None else (args.source or "bundled")
+    source = args.data if args.data is not None else args.source
 
     load_started = time.perf_counter()
-    data = mnist_data.load_mnist(args.source or "bundled", args.data)
+    data = mnist_data.load_mnist(args.source, args.data)
     images, labels = data["train"]
     if args.limit is not None:
         images, labels = images[:args.limit], labels[:args.limit]

@@ -56,3 +56,13 @@ def small_idx_dir(tmp_path, mnist):
         write_idx(folder / f"{prefix}-images-idx3-ubyte", images[:n].reshape(n, 28, 28))
         write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels[:n])
     return folder
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory):
+    """A model trained by train.py with the fast recipe cut to 4 epochs (about 97.5% test accuracy)."""
+    folder = tmp_path_factory.mktemp("model")
+    result = run_script("train.py", "--batch-size", "128", "--lr", "0.1", "--momentum", "0.9",
+                        "--epochs", "4", "--quiet", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "model_mnist.npz"

@@ -1,0 +1,166 @@
+"""Turn an image people actually have into the 28x28 input MNIST digits look like.
+
+MNIST digits are light ink on a black background, scaled so that the longer side of
+the ink's bounding box is 20 px, and placed in 28x28 with the ink's centre of mass
+at the centre. A photo, scan, drawing or screenshot of a digit is usually dark on
+light, off-centre and any size. Each function below is one step of the way from
+one to the other; `to_mnist` runs them in order. `to_raw` is the plain resize, for
+comparison. Images are float arrays in [0, 1], row by row, 1 = ink once inverted.
+"""
+
+import os
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from cli import InputError
+
+MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
+WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, less noise
+BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
+SIZE = 28  # ... inside a 28x28 image ...
+CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
+MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
+
+
+def load_image(path):
+    """The decoded image at `path`, refusing non-images, truncated files and decompression bombs."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InputError(f"{path}: image is too large ({width}x{height} pixels, "
+                                 f"at most {MAX_PIXELS:,} are read)")
+            image.load()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder") from None
+    except UnidentifiedImageError:
+        kind = "empty file" if os.path.getsize(path) == 0 else "not an image file PIL can read"
+        raise InputError(f"{path}: {kind}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{path}: image is too large (possible decompression bomb)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{path}: cannot decode image ({e})") from None
+    return image
+
+
+def apply_exif_orientation(image):
+    """The image turned the way the camera's EXIF orientation tag says it was held."""
+    return ImageOps.exif_transpose(image)
+
+
+def shrink_large(image):
+    """The image shrunk so its longer side is at most WORK_SIZE px (anti-aliased)."""
+    if max(image.size) > WORK_SIZE:
+        image = image.copy()
+        image.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
+    return image
+
+
+def flatten_transparency(image):
+    """A grayscale array in [0, 1]; transparent pixels become a background that contrasts with the ink.
+
+    A digit drawn on a transparent canvas has its ink in the alpha channel: the
+    opaque pixels are the strokes, dark or light. They are composited onto white
+    if they are dark and onto black if they are light, so the ink always stands out.
+    """
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if not has_alpha:
+        return np.asarray(image.convert("L"), np.float32) / 255
+    rgba = image.convert("RGBA")
+    alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255
+    gray = np.asarray(rgba.convert("L"), np.float32) / 255
+    if alpha.min() > 0.99:
+        return gray
+    ink_level = np.sum(gray * alpha) / max(np.sum(alpha), 1e-6)
+    background = 1.0 if ink_level < 0.5 else 0.0
+    return gray * alpha + background * (1 - alpha)
+
+
+def border(gray):
+    """The pixels of the image's outer frame (a few pixels wide), where the background shows."""
+    width = max(1, min(gray.shape) // 20)
+    return np.concatenate([gray[:width].ravel(), gray[-width:].ravel(),
+                           gray[:, :width].ravel(), gray[:, -width:].ravel()])
+
+
+def make_ink_light(gray):
+    """The image with light ink on a dark background, inverting it if the background is light."""
+    return 1 - gray if np.median(border(gray)) > 0.5 else gray
+
+
+def remove_background(gray, path="image"):
+    """Background level and noise mapped to 0, the ink's level to 1, clipped to [0, 1].
+
+    The background level and its noise are measured on the border (median and
+    median absolute deviation); the ink level is a high percentile of the pixels
+    that stand clearly above the background.
+    """
+    frame = border(gray)
+    level = np.median(frame)
+    noise = 1.4826 * np.median(np.abs(frame - level))
+    floor = level + 4 * noise
+    ink = gray[gray > floor + MIN_CONTRAST]
+    if ink.size == 0:
+        raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
+    top = np.percentile(ink, 99)
+    return np.clip((gray - floor) / (top - floor), 0, 1)
+
+
+def crop_to_ink(gray):
+    """The smallest rectangle holding all the ink, ignoring specks of noise.
+
+    A pixel counts as ink if it is above 0 and at least 2 of its 8 neighbours are
+    too: strokes, even 1 px wide, pass that test; isolated specks of noise do not.
+    """
+    ink = gray > 0
+    padded = np.pad(ink, 1).astype(np.int8)
+    h, w = ink.shape
+    neighbours = sum(padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1)) - ink
+    if (ink & (neighbours >= 2)).any():
+        ink &= neighbours >= 2
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def scale_to_box(gray, box=BOX):
+    """The ink rescaled (anti-aliased) so its longer side is `box` px, keeping the aspect ratio."""
+    height, width = gray.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == (width, height):
+        return gray
+    scaled = Image.fromarray(gray.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    scaled = np.clip(np.asarray(scaled), 0, None)
+    return scaled / scaled.max()
+
+
+def centre_by_mass(gray, size=SIZE, centre=CENTRE):
+    """A size x size image with `gray` placed so that its centre of mass falls on (centre, centre)."""
+    rows, cols = np.indices(gray.shape)
+    mass = gray.sum()
+    top = int(round(centre - (rows * gray).sum() / mass))
+    left = int(round(centre - (cols * gray).sum() / mass))
+    top = min(max(top, 0), size - gray.shape[0])
+    left = min(max(left, 0), size - gray.shape[1])
+    out = np.zeros((size, size), np.float32)
+    out[top:top + gray.shape[0], left:left + gray.shape[1]] = gray
+    return out
+
+
+def to_mnist(image, path="image"):
+    """28x28 array in [0, 1], light digit on black, sized and centred as MNIST's digits are."""
+    gray = flatten_transparency(shrink_large(apply_exif_orientation(image)))
+    gray = remove_background(make_ink_light(gray), path)
+    return centre_by_mass(scale_to_box(crop_to_ink(gray)))
+
+
+def to_raw(image):
+    """28x28 array in [0, 1]: grayscale and resized, nothing else (what the original did)."""
+    return np.asarray(image.convert("L").resize((SIZE, SIZE)), np.float32) / 255

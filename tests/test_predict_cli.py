@@ -1,0 +1,259 @@
+"""predict_image.py as a user runs it: prompt, batches, options and every kind of bad input."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, assert_clean_error, run_script
+from rendered_digits import ink_mask, write_rendered_digits
+
+PREDICT = "predict_image.py"
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory, mnist):
+    """A folder with the first 20 MNIST test digits as PNGs named <index>_<label>.png."""
+    folder = tmp_path_factory.mktemp("digits")
+    images, labels = mnist["test"]
+    for i in range(20):
+        Image.fromarray(images[i].reshape(28, 28)).save(folder / f"{i:02d}_{labels[i]}.png")
+    return folder
+
+
+def run_predict(*args, cwd, model, input=None):
+    return run_script(PREDICT, "--model", model, *args, cwd=cwd, input=input)
+
+
+def test_prompt_prints_digit_and_confidence(tmp_path, digits, trained_model):
+    result = run_predict(cwd=tmp_path, model=trained_model, input=f"{digits / '00_7.png'}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Image path: ")
+    lines = result.stdout[len("Image path: "):].splitlines()
+    assert lines[0] == "Predicted digit: 7"
+    assert re.fullmatch(r"Confidence: 0\.\d{4}|Confidence: 1\.0000", lines[1])
+    assert len(lines) == 2
+
+
+def test_prompt_accepts_a_quoted_path_with_spaces(tmp_path, digits, trained_model):
+    spaced = tmp_path / "my digit.png"
+    spaced.write_bytes((digits / "01_2.png").read_bytes())
+    result = run_predict(cwd=tmp_path, model=trained_model, input=f"  '{spaced}'  \n")
+    assert "Predicted digit: 2" in result.stdout, result.stderr
+
+
+def test_prompt_ctrl_d_exits_cleanly(tmp_path, trained_model):
+    result = run_predict(cwd=tmp_path, model=trained_model, input="")
+    assert_clean_error(result, "no image path given")
+
+
+def test_prompt_ctrl_c_exits_cleanly(tmp_path, trained_model):
+    process = subprocess.Popen([sys.executable, os.path.join(ROOT, PREDICT), "--model", str(trained_model)],
+                               cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout.read(len("Image path: ")) == "Image path: "
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "Predicted" not in out
+
+
+def test_batch_of_files_and_folders(tmp_path, digits, trained_model):
+    result = run_predict(digits / "00_7.png", digits, cwd=tmp_path, model=trained_model)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 21
+    correct = 0
+    for line in lines:
+        match = re.fullmatch(r"(.+\.png): (\d) \(confidence (0\.\d{4}|1\.0000)\)", line)
+        assert match, line
+        correct += match.group(1).endswith(f"_{match.group(2)}.png")
+    assert correct >= 19
+
+
+def test_top_k(tmp_path, digits, trained_model):
+    result = run_predict("--top", "3", digits / "00_7.png", cwd=tmp_path, model=trained_model)
+    top = result.stdout.split("top 3: ")[1].split(", ")
+    assert len(top) == 3 and top[0].startswith("7: ")
+    probabilities = [float(t.split(": ")[1]) for t in top]
+    assert probabilities == sorted(probabilities, reverse=True)
+    prompted = run_predict("--top", "2", cwd=tmp_path, model=trained_model, input=f"{digits / '00_7.png'}\n")
+    assert re.search(r"^Top 2: 7: \d\.\d{4}, \d: \d\.\d{4}$", prompted.stdout, re.M)
+    assert_clean_error(run_predict("--top", "11", cwd=tmp_path, model=trained_model), "--top", "at most 10")
+
+
+def test_json_lines(tmp_path, digits, trained_model):
+    (tmp_path / "bad.png").write_text("not an image")
+    result = run_predict("--json", digits / "00_7.png", tmp_path / "bad.png", cwd=tmp_path, model=trained_model)
+    assert result.returncode == 1
+    good, bad = (json.loads(line) for line in result.stdout.splitlines())
+    assert good["digit"] == 7 and good["path"].endswith("00_7.png")
+    assert len(good["probabilities"]) == 10 and sum(good["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert good["confidence"] == max(good["probabilities"])
+    assert bad["path"].endswith("bad.png") and "not an image" in bad["error"]
+
+
+def test_show_draws_the_network_input(tmp_path, digits, trained_model):
+    result = run_predict("--show", digits / "00_7.png", cwd=tmp_path, model=trained_model)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 29
+    assert all(len(line) == 56 for line in lines[:28])
+    assert lines[0].strip() == "" and "@" in "".join(lines[:28])
+
+
+def test_raw_is_the_plain_resize(tmp_path, trained_model):
+    """--raw feeds the grayscale image squashed to 28x28; by default the digit is found and read."""
+    from predict_image import render
+
+    mask = np.asarray(ink_mask(3, "DejaVuSans.ttf", 150, 0))
+    page = np.full((400, 300), 255, np.uint8)
+    page[100:100 + mask.shape[0], 60:60 + mask.shape[1]] -= mask
+    Image.fromarray(page).save(tmp_path / "three.png")
+    raw = run_predict("--show", "--raw", tmp_path / "three.png", cwd=tmp_path, model=trained_model)
+    squashed = np.asarray(Image.fromarray(page).resize((28, 28)), np.float32) / 255
+    assert raw.stdout.splitlines()[:28] == render(squashed).splitlines()
+    ours = run_predict("--json", tmp_path / "three.png", cwd=tmp_path, model=trained_model)
+    assert json.loads(ours.stdout)["digit"] == 3
+
+
+def test_mnist_test_set_as_png_files_matches_the_arrays(tmp_path, mnist, trained_model):
+    """All 10,000 test digits through the image path: within 0.3 points of the arrays."""
+    import network
+    from model_file import load_model
+
+    images, labels = mnist["test"]
+    for i, image in enumerate(images):
+        Image.fromarray(image.reshape(28, 28)).save(tmp_path / f"{i:05d}.png")
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    predicted = np.array([json.loads(line)["digit"] for line in result.stdout.splitlines()])
+    via_images = np.mean(predicted == labels)
+    params, _ = load_model(trained_model)
+    direct = network.accuracy(network.predict_proba(params, network.normalize(images)), labels)
+    print(f"MNIST test set: arrays {direct:.4f}, PNG files through predict_image.py {via_images:.4f}")
+    assert abs(via_images - direct) <= 0.003
+
+
+def test_rendered_digits_far_better_than_raw(tmp_path, trained_model):
+    labels = write_rendered_digits(tmp_path, per_style_and_digit=2)
+    accuracy = {}
+    for mode in ((), ("--raw",)):
+        result = run_predict("--json", *mode, tmp_path, cwd=tmp_path, model=trained_model)
+        answers = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(answers) == len(labels)
+        accuracy[mode] = np.mean([a["digit"] == labels[a["path"]] for a in answers])
+    print(f"Rendered digits ({len(labels)}): preprocessed {accuracy[()]:.3f}, --raw {accuracy[('--raw',)]:.3f}")
+    assert accuracy[()] >= 0.85
+    assert accuracy[("--raw",)] <= 0.30
+
+
+def test_exif_orientation_is_applied(tmp_path, trained_model):
+    mask = np.asarray(ink_mask(7, "DejaVuSans.ttf", 120, 0))
+    page = np.full((300, 300), 255, np.uint8)
+    page[60:60 + mask.shape[0], 80:80 + mask.shape[1]] -= mask
+    stored = Image.fromarray(np.rot90(page)).convert("RGB")  # camera held sideways ...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ... and the tag says: rotate 90 degrees clockwise to view
+    stored.save(tmp_path / "photo.jpg", exif=exif, quality=90)
+    result = run_predict("--json", tmp_path / "photo.jpg", cwd=tmp_path, model=trained_model)
+    assert json.loads(result.stdout)["digit"] == 7
+
+
+def test_predict_path_imports_neither_sklearn_nor_matplotlib(tmp_path, digits, trained_model):
+    result = subprocess.run([sys.executable, "-X", "importtime", os.path.join(ROOT, PREDICT),
+                             "--model", str(trained_model), str(digits / "00_7.png")],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "numpy" in imported and "PIL" in imported
+    assert not {"sklearn", "matplotlib", "tqdm"} & imported
+
+
+# Bad input ------------------------------------------------------------------------------------
+
+def bad_files(folder):
+    """{name: (path, words in the error)} of image files that cannot be classified."""
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "text.png").write_text("hello, not an image")
+    good = Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), np.uint8))
+    good.save(folder / "whole.png")
+    (folder / "truncated.png").write_bytes((folder / "whole.png").read_bytes()[:2000])
+    Image.new("1", (9000, 9000)).save(folder / "bomb.png")  # 81 megapixels in a tiny file
+    Image.new("L", (100, 100), 255).save(folder / "blank.png")
+    return {
+        "missing": (folder / "missing.png", ["missing.png", "file not found"]),
+        "empty": (folder / "empty.png", ["empty.png", "empty file"]),
+        "text": (folder / "text.png", ["text.png", "not an image"]),
+        "truncated": (folder / "truncated.png", ["truncated.png", "cannot decode"]),
+        "bomb": (folder / "bomb.png", ["bomb.png", "too large"]),
+        "blank": (folder / "blank.png", ["blank.png", "no digit found"]),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "text", "truncated", "bomb", "blank"])
+def test_bad_image_gives_one_line(tmp_path, trained_model, case):
+    path, words = bad_files(tmp_path)[case]
+    assert (tmp_path / "bomb.png").stat().st_size < 100_000
+    assert_clean_error(run_predict(path, cwd=tmp_path, model=trained_model), *words)
+
+
+def test_folder_without_images(tmp_path, trained_model):
+    (tmp_path / "empty-folder").mkdir()
+    (tmp_path / "empty-folder" / "notes.txt").write_text("no pictures here")
+    assert_clean_error(run_predict(tmp_path / "empty-folder", cwd=tmp_path, model=trained_model),
+                       "empty-folder", "no image files")
+
+
+def test_batch_goes_on_past_bad_images(tmp_path, digits, trained_model):
+    cases = bad_files(tmp_path)
+    paths = [digits / "00_7.png", *(p for p, _ in cases.values()), digits / "01_2.png"]
+    result = run_predict(*paths, cwd=tmp_path, model=trained_model)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{digits / '00_7.png'}: 7 (confidence ")
+    assert lines[1].startswith(f"{digits / '01_2.png'}: 2 (confidence ")
+    assert len(result.stderr.strip().splitlines()) == len(cases)
+    assert "Traceback" not in result.stderr
+
+
+def write_npz(path, **arrays):
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def original_model(dtype=np.float64, hidden=128):
+    rng = np.random.default_rng(0)
+    return {"W1": rng.standard_normal((hidden, 784)).astype(dtype) * 0.01, "b1": np.zeros((hidden, 1), dtype),
+            "W2": rng.standard_normal((10, hidden)).astype(dtype) * 0.01, "b2": np.zeros((10, 1), dtype)}
+
+
+@pytest.mark.parametrize("make, words", [
+    (None, ["nothing.npz", "file not found", "train.py"]),
+    (lambda p: p.write_bytes(b"PK\x03\x04 garbage"), ["not a readable .npz"]),
+    (lambda p: write_npz(p, **{**original_model(), "W2": np.zeros((10, 64))}), ["W2", "shape (10, 64)"]),
+    (lambda p: write_npz(p, W1=np.zeros((128, 784))), ["missing", "b1"]),
+    (lambda p: write_npz(p, **{**original_model(), "b2": np.array([{"evil": 1}] * 10, dtype=object)}),
+     ["pickled"]),
+    (lambda p: write_npz(p, **{**original_model(), "W1": np.full((128, 784), np.nan)}), ["W1", "NaN"]),
+])
+def test_bad_model_gives_one_line(tmp_path, digits, make, words):
+    model = tmp_path / "nothing.npz"
+    if make is not None:
+        make(model)
+    assert_clean_error(run_predict(digits / "00_7.png", cwd=tmp_path, model=model), *words)
+
+
+def test_original_float64_model_without_meta_works(tmp_path, digits, trained_model):
+    with np.load(trained_model) as npz:
+        write_npz(tmp_path / "original.npz", **{k: npz[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2")})
+    ours = run_predict("--json", digits / "00_7.png", cwd=tmp_path, model=trained_model)
+    theirs = run_predict("--json", digits / "00_7.png", cwd=tmp_path, model=tmp_path / "original.npz")
+    assert theirs.returncode == 0, theirs.stderr
+    assert json.loads(theirs.stdout)["digit"] == json.loads(ours.stdout)["digit"] == 7
+    assert json.loads(theirs.stdout)["confidence"] == pytest.approx(json.loads(ours.stdout)["confidence"], abs=1e-4)
