@@ -135,38 +135,39 @@ def accuracy(A2, y):
     return float(np.mean(A2.argmax(axis=0) == y))
 
 
+def batches(m, batch_size, rng):
+    """The column index sets of one epoch: all m at once, or shuffled and cut into batch_size pieces."""
+    if batch_size is None or batch_size >= m:
+        return [slice(None)]
+    order = rng.permutation(m)
+    return [order[start:start + batch_size] for start in range(0, m, batch_size)]
+
+
 def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, seed=0,
                      should_stop=None):
     """Train params in place; after each epoch yield (epoch, loss, train accuracy).
 
     batch_size None is full-batch gradient descent: one step per epoch on all m
-    columns of X. Otherwise each epoch shuffles the columns and takes one step
-    per consecutive slice of batch_size columns (mini-batch SGD). The loss and
+    columns of X. Otherwise each epoch visits the columns in a new random order,
+    one step per batch of batch_size columns (mini-batch SGD). The loss and
     accuracy yielded are averages over the epoch's steps, each measured on its
     batch just before that batch's update. If should_stop() becomes true, the
     current step finishes, the partial epoch is yielded and training ends.
     """
     m = X.shape[1]
     y = Y.argmax(axis=0)
-    batch = m if batch_size is None else min(batch_size, m)
     velocity = {name: np.zeros_like(p) for name, p in params.items()} if momentum else None
     rng = np.random.default_rng(seed)
     for epoch in range(1, epochs + 1):
-        if batch < m:
-            order = rng.permutation(m)
-            X_epoch, Y_epoch, y_epoch = X[:, order], Y[:, order], y[order]
-        else:
-            X_epoch, Y_epoch, y_epoch = X, Y, y
         loss_sum = correct = seen = 0
-        for start in range(0, m, batch):
-            Xb = X_epoch[:, start:start + batch]
-            Yb = Y_epoch[:, start:start + batch]
+        for columns in batches(m, batch_size, rng):
+            Xb, Yb = X[:, columns], Y[:, columns]
             Z1, A1, Z2, A2 = forward_prop(params, Xb)
             grads = backward_prop(params, Xb, Yb, Z1, A1, A2)
             update_params(params, grads, lr, velocity, momentum)
             n = Xb.shape[1]
             loss_sum += cross_entropy(Z2, Yb) * n
-            correct += int(np.count_nonzero(A2.argmax(axis=0) == y_epoch[start:start + n]))
+            correct += int(np.count_nonzero(A2.argmax(axis=0) == y[columns]))
             seen += n
             if should_stop is not None and should_stop():
                 yield epoch, loss_sum / seen, correct / seen

@@ -98,17 +98,15 @@ def remove_background(gray, path="image"):
     """Background level and noise mapped to 0, the ink's level to 1, clipped to [0, 1].
 
     The background level and its noise are measured on the border (median and
-    median absolute deviation); the ink level is a high percentile of the pixels
-    that stand clearly above the background.
+    median absolute deviation); the ink level is that of the brightest pixel.
     """
     frame = border(gray)
     level = np.median(frame)
     noise = 1.4826 * np.median(np.abs(frame - level))
     floor = level + 4 * noise
-    ink = gray[gray > floor + MIN_CONTRAST]
-    if ink.size == 0:
+    top = gray.max()
+    if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
-    top = np.percentile(ink, 99)
     return np.clip((gray - floor) / (top - floor), 0, 1)
 
 

@@ -54,6 +54,9 @@ def parse_args(argv=None):
                    help="floating-point type of the training arithmetic (default: %(default)s)")
     p.add_argument("--model", metavar="PATH", default="model_mnist.npz",
                    help="where to write the trained model (default: %(default)s)")
+    p.add_argument("--plot", metavar="PNG", default=None,
+                   help="also write a training report figure: loss and accuracy over the epochs, "
+                        "confusion matrix, first-layer weights, misclassified test digits")
     p.add_argument("--quiet", action="store_true",
                    help="no progress output while training; print only the results")
     args = p.parse_args(argv)
@@ -61,15 +64,22 @@ def parse_args(argv=None):
     return args
 
 
-def check_model_path(path):
-    """Fail before training, not after, if the model cannot be written to `path`."""
+def check_output_path(option, path, example):
+    """Fail before training, not after, if `path` cannot be written."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise cli.InputError(f"--model {path}: is a folder; give a file name such as model_mnist.npz")
+        raise cli.InputError(f"{option} {path}: is a folder; give a file name such as {example}")
     if not os.path.isdir(folder):
-        raise cli.InputError(f"--model {path}: folder {folder} does not exist")
+        raise cli.InputError(f"{option} {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise cli.InputError(f"--model {path}: folder {folder} is not writable")
+        raise cli.InputError(f"{option} {path}: folder {folder} is not writable")
+
+
+def describe_algorithm(args):
+    """E.g. 'mini-batch SGD (batch size 128), lr 0.1, momentum 0.9'."""
+    algorithm = (f"mini-batch SGD (batch size {args.batch_size})" if args.batch_size
+                 else "full-batch gradient descent")
+    return f"{algorithm}, lr {args.lr}, momentum {args.momentum}"
 
 
 def evaluate(params, X, y):
@@ -80,11 +90,13 @@ def evaluate(params, X, y):
     return float(correct.mean()), per_digit
 
 
-def train(params, X, Y, X_test, y_test, args, should_stop, report):
+def train(params, X, Y, args, should_stop, report, test=None):
     """Run gradient descent on params (in place) and return the history of the run.
 
-    Every `eval_every` epochs the test accuracy is measured too; report(record) is
-    called with each epoch's record. Raises FloatingPointError if the loss diverges.
+    With test = (X_test, y_test), the test accuracy is measured every 1/50th of the
+    epochs and at the end, for progress lines and the report; without, training is
+    not slowed by it. report(record) is called with each epoch's record. Raises
+    FloatingPointError if the loss diverges.
     """
     eval_every = max(1, args.epochs // 50)
     history = []
@@ -95,8 +107,8 @@ def train(params, X, Y, X_test, y_test, args, should_stop, report):
             if not loss < DIVERGED_LOSS:  # also true for NaN
                 raise FloatingPointError(f"training diverged at epoch {epoch} (loss {loss:.3g})")
             record = {"epoch": epoch, "loss": loss, "train_accuracy": train_accuracy}
-            if epoch % eval_every == 0 or epoch == args.epochs or should_stop():
-                record["test_accuracy"] = evaluate(params, X_test, y_test)[0]
+            if test is not None and (epoch % eval_every == 0 or epoch == args.epochs or should_stop()):
+                record["test_accuracy"] = evaluate(params, *test)[0]
             history.append(record)
             report(record)
     return history
@@ -139,7 +151,9 @@ def progress_reporter(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_model_path(args.model)
+    check_output_path("--model", args.model, "model_mnist.npz")
+    if args.plot is not None:
+        check_output_path("--plot", args.plot, "report.png")
     dtype = np.dtype(args.dtype).type
     source = args.data if args.data is not None else args.source
 
@@ -153,9 +167,7 @@ def main(argv=None):
     if not args.quiet:
         print(f"Loaded MNIST ({source}): {X.shape[1]} training and {X_test.shape[1]} test images "
               f"in {time.perf_counter() - load_started:.2f}s")
-        mode = (f"mini-batch SGD, batch size {args.batch_size}" if args.batch_size
-                else "full-batch gradient descent")
-        print(f"Training 784-{args.hidden}-10 with {mode}, lr {args.lr}, momentum {args.momentum}, "
+        print(f"Training 784-{args.hidden}-10 with {describe_algorithm(args)}, "
               f"{args.epochs} epochs, seed {args.seed}")
 
     params = network.init_params(n_h=args.hidden, seed=args.seed, dtype=dtype)
@@ -168,7 +180,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, request_stop)
     started = time.perf_counter()
     try:
-        history = train(params, X, Y, X_test, y_test, args, stop.is_set, progress_reporter(args))
+        test = None if args.quiet and args.plot is None else (X_test, y_test)
+        history = train(params, X, Y, args, stop.is_set, progress_reporter(args), test)
     except FloatingPointError as e:
         suggestion = f"{args.lr / 10:g}"
         raise cli.InputError(f"{e}; try a smaller learning rate, e.g. --lr {suggestion} "
@@ -190,12 +203,20 @@ def main(argv=None):
     if stop.is_set():
         print(f"Interrupted during epoch {epochs_done}/{args.epochs}: saving what was learned so far.")
     save_model(args.model, params, meta)
+    if args.plot is not None:
+        from report import training_report_png
+
+        title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
+        png = training_report_png(params, history, X_test, y_test, title)
+        cli.write_atomically(args.plot, lambda f: f.write(png))
 
     correct = round(test_accuracy * X_test.shape[1])
     print(f"Test accuracy: {test_accuracy:.4f} ({correct}/{X_test.shape[1]} held-out test images)")
     print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
     print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
     print(f"Model written to {args.model}")
+    if args.plot is not None:
+        print(f"Training report written to {args.plot}")
     return 130 if stop.is_set() else 0
 
 

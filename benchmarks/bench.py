@@ -1,0 +1,175 @@
+"""Measure the project's speed on this machine and print a Markdown table.
+
+    python benchmarks/bench.py            # the full benchmark (a few minutes)
+    python benchmarks/bench.py --quick    # small sizes, one run each: a smoke test
+
+Every figure comes from this one run. Whole-process figures are wall-clock times of
+a fresh `python ...` process, from start to exit (medians over --repeats runs);
+speed comparisons are ratios of figures measured side by side in this run.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import numpy as np  # noqa: E402
+
+import mnist_data  # noqa: E402
+import network  # noqa: E402
+
+RECIPE = ["--batch-size", "128", "--lr", "0.1", "--momentum", "0.9"]
+
+
+def run_process(args, cwd):
+    """(wall seconds, peak resident memory in MB, stdout) of one whole `python args` process."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)  # rusage of this child alone
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{err.read()}")
+        return seconds, usage.ru_maxrss / 1024, out.read()
+
+
+def timed_runs(args, cwd, repeats):
+    """Median wall seconds of `repeats` whole-process runs, and the last run's stdout."""
+    times, out = [], ""
+    for _ in range(repeats):
+        seconds, _, out = run_process(args, cwd)
+        times.append(seconds)
+    return statistics.median(times), out
+
+
+def matrix_products(params, X, A1, dZ2, dZ1):
+    """The five matrix products of one full-batch step, and nothing else."""
+    params["W1"] @ X
+    params["W2"] @ A1
+    dZ2 @ A1.T
+    params["W2"].T @ dZ2
+    dZ1 @ X.T
+
+
+def epoch_vs_products(X, Y, repeats):
+    """(median seconds of a full-batch epoch, median seconds of its matrix products alone)."""
+    params = network.init_params()
+    Z1, A1, _, A2 = network.forward_prop(params, X)
+    dZ2 = A2 - Y
+    dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
+    epochs = network.gradient_descent(params, X, Y, lr=1.0, epochs=repeats + 1)
+    next(epochs)  # the first epoch also pays for one-time set-up
+    epoch_times, product_times = [], []
+    for _ in range(repeats):  # interleaved, so drift in the machine's speed hits both alike
+        started = time.perf_counter()
+        next(epochs)
+        epoch_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        matrix_products(params, X, A1, dZ2, dZ1)
+        product_times.append(time.perf_counter() - started)
+    return statistics.median(epoch_times), statistics.median(product_times)
+
+
+def accuracy_from(out, key="test_accuracy"):
+    import json
+    return json.loads(out.strip().splitlines()[-1])[key]
+
+
+def ours_accuracy(out):
+    return float(out.split("Test accuracy: ")[1].split()[0])
+
+
+def machine_description():
+    from threadpoolctl import threadpool_info
+
+    blas = next((f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
+                 for i in threadpool_info() if i["user_api"] == "blas"), "unknown BLAS")
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+            f"NumPy {np.__version__}, {blas}")
+
+
+def main():
+    p = argparse.ArgumentParser(description="Benchmark training and prediction on this machine.")
+    p.add_argument("--quick", action="store_true", help="small sizes and one run each (a smoke test)")
+    p.add_argument("--repeats", type=int, default=3, help="runs per whole-process figure (default 3)")
+    args = p.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    limit = ["--limit", "5000"] if args.quick else []
+    recipe_epochs = ["--epochs", "1"] if args.quick else ["--epochs", "15"]
+    rows = []
+    work = tempfile.mkdtemp(prefix="bench-")
+
+    started = time.perf_counter()
+    data = mnist_data.load_mnist()
+    load_seconds = time.perf_counter() - started
+    images, labels = data["train"]
+    if args.quick:
+        images, labels = images[:5000], labels[:5000]
+    X, Y = network.normalize(images), network.one_hot(labels)
+    epoch, products = epoch_vs_products(X, Y, repeats=3 if args.quick else 10)
+    m = X.shape[1]
+    rows.append((f"full-batch epoch, m = {m:,}", f"{epoch:.3f} s"))
+    rows.append(("its five matrix products alone", f"{products:.3f} s"))
+    rows.append(("epoch / matrix products", f"{epoch / products:.2f}x"))
+    rows.append(("data loading (bundled IDX files, in process)", f"{load_seconds:.2f} s"))
+
+    train = os.path.join(ROOT, "train.py")
+    ours, out = timed_runs([train, *RECIPE, *recipe_epochs, *limit, "--quiet", "--model", "m.npz"],
+                           work, repeats)
+    ours_acc = ours_accuracy(out)
+    rows.append((f"ours, fast recipe ({recipe_epochs[1]} epochs), whole process",
+                 f"{ours:.2f} s, test accuracy {ours_acc:.2%}"))
+
+    competitor_args = [*recipe_epochs, *limit]
+    sklearn, out = timed_runs([os.path.join(ROOT, "benchmarks", "recipe_sklearn.py"), *competitor_args],
+                              work, repeats)
+    rows.append(("scikit-learn MLPClassifier, same recipe, whole process",
+                 f"{sklearn:.2f} s, test accuracy {accuracy_from(out):.2%} ({sklearn / ours:.1f}x ours)"))
+    try:
+        import torch  # noqa: F401
+        torch_seconds, out = timed_runs([os.path.join(ROOT, "benchmarks", "recipe_torch.py"),
+                                         *competitor_args], work, repeats)
+        rows.append(("PyTorch (CPU), same recipe, whole process",
+                     f"{torch_seconds:.2f} s, test accuracy {accuracy_from(out):.2%} "
+                     f"({torch_seconds / ours:.1f}x ours)"))
+    except ImportError:
+        rows.append(("PyTorch (CPU), same recipe", "skipped: torch is not installed"))
+
+    from PIL import Image
+    Image.fromarray(data["test"][0][0].reshape(28, 28)).save(os.path.join(work, "seven.png"))
+    predict, _ = timed_runs([os.path.join(ROOT, "predict_image.py"), "--model", "m.npz", "seven.png"],
+                            work, 1 if args.quick else 5)
+    rows.append(("predict_image.py, one image, whole process", f"{predict:.2f} s"))
+
+    default = ["--limit", "5000", "--epochs", "2"] if args.quick else []
+    seconds, memory, out = run_process([train, *default, "--quiet", "--model", "default.npz"], work)
+    label = "quick stand-in for the default run" if args.quick else "default run (`python train.py`)"
+    rows.append((f"{label}, whole process", f"{seconds:.1f} s, test accuracy {ours_accuracy(out):.2%}, "
+                                             f"peak memory {memory:.0f} MB"))
+
+    print(f"Machine: {machine_description()}")
+    print()
+    print("| measurement | result |")
+    print("| --- | --- |")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
