@@ -21,6 +21,23 @@ def fail(prog, message, code=1):
     sys.exit(code)
 
 
+def run_main(prog, main, interrupted="interrupted"):
+    """Run a script's main() and exit with its code; turn the expected failures into one line.
+
+    InputError -> its message, exit 1. Ctrl-C -> `interrupted`, exit 130. A closed
+    output pipe (e.g. `| head`) -> silent exit 1.
+    """
+    try:
+        sys.exit(main())
+    except InputError as e:
+        fail(prog, str(e))
+    except KeyboardInterrupt:
+        fail(prog, interrupted, code=130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(1)
+
+
 def write_atomically(path, write):
     """Call write(file_object) on a temporary file beside `path`, then rename it over `path`.
 

@@ -138,10 +138,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except cli.InputError as e:
-        cli.fail(PROG, str(e))
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
-        sys.exit(130)
+    cli.run_main(PROG, main)

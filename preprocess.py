@@ -82,32 +82,59 @@ def flatten_transparency(image):
     return gray * alpha + background * (1 - alpha)
 
 
-def border(gray):
-    """The pixels of the image's outer frame (a few pixels wide), where the background shows."""
-    width = max(1, min(gray.shape) // 20)
-    return np.concatenate([gray[:width].ravel(), gray[-width:].ravel(),
-                           gray[:, :width].ravel(), gray[:, -width:].ravel()])
+def border_mask(shape):
+    """True on the image's outer frame, a few pixels wide, where the background shows."""
+    mask = np.zeros(shape, bool)
+    width = max(1, min(shape) // 20)
+    mask[:width] = mask[-width:] = True
+    mask[:, :width] = mask[:, -width:] = True
+    return mask
 
 
 def make_ink_light(gray):
-    """The image with light ink on a dark background, inverting it if the background is light."""
-    return 1 - gray if np.median(border(gray)) > 0.5 else gray
+    """The image with light ink on a dark background, inverted if the ink is dark.
+
+    The ink is whichever extreme, darkest or lightest pixel, lies farther from
+    the background level (the median of the border).
+    """
+    level = np.median(gray[border_mask(gray.shape)])
+    return 1 - gray if level - gray.min() > gray.max() - level else gray
+
+
+def background_plane(gray):
+    """The background level at every pixel: a plane a + b*row + c*col fitted to the border.
+
+    A plane follows light that falls unevenly across the page. Border pixels far
+    from the first fit (ink touching the edge) are left out of a second fit.
+    """
+    mask = border_mask(gray.shape)
+    rows, cols = np.indices(gray.shape, dtype=np.float32)
+    A = np.column_stack([np.ones(mask.sum(), np.float32), rows[mask], cols[mask]])
+    b = gray[mask]
+    coefficients = np.linalg.lstsq(A, b, rcond=None)[0]
+    residual = b - A @ coefficients
+    typical = 3 * np.median(np.abs(residual)) + 1e-6
+    keep = np.abs(residual) <= typical
+    coefficients = np.linalg.lstsq(A[keep], b[keep], rcond=None)[0]
+    return coefficients[0] + coefficients[1] * rows + coefficients[2] * cols
 
 
 def remove_background(gray, path="image"):
-    """Background level and noise mapped to 0, the ink's level to 1, clipped to [0, 1].
+    """The background and its noise mapped to 0, the brightest ink to 1, clipped to [0, 1].
 
-    The background level and its noise are measured on the border (median and
-    median absolute deviation); the ink level is that of the brightest pixel.
+    After the background plane is subtracted, the noise left on the border is
+    measured (median absolute deviation); everything within 4 of those noise
+    widths of the background counts as background.
     """
-    frame = border(gray)
+    flat = gray - background_plane(gray)
+    frame = flat[border_mask(gray.shape)]
     level = np.median(frame)
     noise = 1.4826 * np.median(np.abs(frame - level))
     floor = level + 4 * noise
-    top = gray.max()
+    top = flat.max()
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
-    return np.clip((gray - floor) / (top - floor), 0, 1)
+    return np.clip((flat - floor) / (top - floor), 0, 1)
 
 
 def crop_to_ink(gray):

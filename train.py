@@ -221,9 +221,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except cli.InputError as e:
-        cli.fail(PROG, str(e))
-    except KeyboardInterrupt:
-        cli.fail(PROG, "interrupted; no model was written", code=130)
+    cli.run_main(PROG, main, interrupted="interrupted; no model was written")

@@ -52,30 +52,32 @@ def timed_runs(args, cwd, repeats):
     return statistics.median(times), out
 
 
-def matrix_products(params, X, A1, dZ2, dZ1):
-    """The five matrix products of one full-batch step, and nothing else."""
-    params["W1"] @ X
-    params["W2"] @ A1
-    dZ2 @ A1.T
-    params["W2"].T @ dZ2
-    dZ1 @ X.T
+def matrix_products(params, X, columns_of_epoch):
+    """The five matrix products of every step of one epoch, and nothing else."""
+    W1, W2 = params["W1"], params["W2"]
+    for columns in columns_of_epoch:
+        Xb = X[:, columns]
+        Z1 = W1 @ Xb  # stands in for A1 too
+        dZ2 = W2 @ Z1  # stands in for dZ2 (same shape as Z2)
+        dZ2 @ Z1.T
+        dZ1 = W2.T @ dZ2
+        dZ1 @ Xb.T
 
 
-def epoch_vs_products(X, Y, repeats):
-    """(median seconds of a full-batch epoch, median seconds of its matrix products alone)."""
+def epoch_vs_products(X, Y, batch_size, repeats):
+    """(median seconds of one training epoch, median seconds of its matrix products alone)."""
     params = network.init_params()
-    Z1, A1, _, A2 = network.forward_prop(params, X)
-    dZ2 = A2 - Y
-    dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
-    epochs = network.gradient_descent(params, X, Y, lr=1.0, epochs=repeats + 1)
+    epochs = network.gradient_descent(params, X, Y, 0.1, repeats + 1, batch_size, momentum=0.9)
     next(epochs)  # the first epoch also pays for one-time set-up
+    rng = np.random.default_rng(1)
     epoch_times, product_times = [], []
     for _ in range(repeats):  # interleaved, so drift in the machine's speed hits both alike
         started = time.perf_counter()
         next(epochs)
         epoch_times.append(time.perf_counter() - started)
+        columns_of_epoch = network.batches(X.shape[1], batch_size, rng)
         started = time.perf_counter()
-        matrix_products(params, X, A1, dZ2, dZ1)
+        matrix_products(params, X, columns_of_epoch)
         product_times.append(time.perf_counter() - started)
     return statistics.median(epoch_times), statistics.median(product_times)
 
@@ -122,11 +124,11 @@ def main():
     if args.quick:
         images, labels = images[:5000], labels[:5000]
     X, Y = network.normalize(images), network.one_hot(labels)
-    epoch, products = epoch_vs_products(X, Y, repeats=3 if args.quick else 10)
     m = X.shape[1]
-    rows.append((f"full-batch epoch, m = {m:,}", f"{epoch:.3f} s"))
-    rows.append(("its five matrix products alone", f"{products:.3f} s"))
-    rows.append(("epoch / matrix products", f"{epoch / products:.2f}x"))
+    for batch_size, name in ((None, "full-batch"), (128, "mini-batch (128)")):
+        epoch, products = epoch_vs_products(X, Y, batch_size, repeats=3 if args.quick else 8)
+        rows.append((f"{name} epoch, m = {m:,}: whole epoch / its matrix products alone",
+                     f"{epoch:.3f} s / {products:.3f} s = {epoch / products:.2f}x"))
     rows.append(("data loading (bundled IDX files, in process)", f"{load_seconds:.2f} s"))
 
     train = os.path.join(ROOT, "train.py")

@@ -30,7 +30,18 @@ def test_remove_background_maps_paper_to_0_and_ink_to_1():
     gray[30:70, 45:55] = 0.9
     out = preprocess.remove_background(gray)
     assert np.mean(out[:20] == 0) > 0.99
-    assert np.all(out[30:70, 45:55] == 1)
+    assert np.all(out[30:70, 45:55] > 0.95)
+
+
+def test_uneven_light_is_removed_with_the_background():
+    """Paper lit from the left: 0.8 at one edge, 0.45 at the other; ink 0.15 darker everywhere."""
+    cols = np.indices((120, 160))[1]
+    paper = 0.8 - 0.35 * cols / 159
+    ink = np.zeros((120, 160), bool)
+    ink[30:90, 20:26] = ink[30:90, 130:136] = True  # a stroke in the light and one in the shade
+    light = preprocess.make_ink_light(np.where(ink, paper - 0.15, paper).astype(np.float32))
+    out = preprocess.remove_background(light)
+    assert np.all(out[ink] > 0.9) and np.all(out[~ink] < 0.1)
 
 
 def test_blank_image_has_no_digit():
