@@ -41,7 +41,8 @@ def normalize(images, dtype=np.float32):
     """X: images (m, 784) of uint8 pixels -> (784, m) floats in [0, 1].
 
     X is stored column-major, so each image's 784 pixels are contiguous in memory
-    and a mini-batch X[:, i:j] is one contiguous block; the maths is unchanged.
+    and picking a mini-batch's columns X[:, columns] copies whole blocks; the
+    maths is unchanged.
     """
     X = np.empty((images.shape[1], images.shape[0]), dtype, order="F")
     np.multiply(images.T, dtype(1 / 255), out=X)

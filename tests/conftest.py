@@ -13,7 +13,7 @@ sys.path.insert(0, ROOT)
 
 
 def run_script(script, *args, cwd, input=None, timeout=300, env=None):
-    """Run `python ROOT/script args...` in `cwd`; return the CompletedProcess (text mode)."""
+    """Run `python ROOT/script args...` (or an absolute script path) in `cwd`; return the CompletedProcess."""
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
                           cwd=cwd, input=input, capture_output=True, text=True,
                           timeout=timeout, env=env)

@@ -1,0 +1,20 @@
+"""The benchmark's quick mode runs and prints the whole table."""
+
+import re
+
+from conftest import run_script
+
+
+def test_quick_benchmark_prints_every_row(tmp_path):
+    result = run_script("benchmarks/bench.py", "--quick", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Machine: ") and "| measurement | result |" in out
+    for row in ("full-batch epoch", "mini-batch (128) epoch", "data loading", "ours, fast recipe",
+                "scikit-learn MLPClassifier", "PyTorch (CPU)", "predict_image.py, one image",
+                "peak memory"):
+        assert f"| {row}" in out or row in out, row
+    ratios = [float(r) for r in re.findall(r"= (\d+\.\d+)x \|", out)]
+    assert len(ratios) == 2 and all(r > 0 for r in ratios)
+    sklearn = re.search(r"scikit-learn MLPClassifier.*\| ([\d.]+) s, test accuracy ([\d.]+)%", out)
+    assert sklearn and float(sklearn.group(2)) > 50
