@@ -7,7 +7,6 @@
 
 import io
 import os
-import sys
 
 import numpy as np
 from PIL import Image, PngImagePlugin

@@ -7,6 +7,7 @@
 import datetime
 import math
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -121,7 +122,8 @@ def progress_reporter(args):
     if sys.stdout.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=args.epochs, unit="epoch", file=sys.stdout, dynamic_ncols=True)
+        size = shutil.get_terminal_size()  # 80x24 where the terminal does not tell its size
+        bar = tqdm(total=args.epochs, unit="epoch", file=sys.stdout, ncols=size.columns, nrows=size.lines)
 
         shown = {}
 

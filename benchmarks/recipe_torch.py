@@ -5,31 +5,16 @@
 Prints one JSON line: test accuracy and training seconds. Run as a whole process by bench.py.
 """
 
-import argparse
-import json
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import torch  # noqa: E402
-
-import mnist_data  # noqa: E402
+import torch
+from recipe_common import print_result, recipe_arguments, recipe_data
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--limit", type=int, default=None)
-    args = p.parse_args()
+    args = recipe_arguments(__doc__.splitlines()[0])
     torch.manual_seed(0)
-    data = mnist_data.load_mnist()
-    images, labels = data["train"]
-    X = torch.from_numpy(images[:args.limit]).float() / 255
-    y = torch.from_numpy(labels[:args.limit])
-    X_test = torch.from_numpy(data["test"][0]).float() / 255
-    y_test = torch.from_numpy(data["test"][1])
+    X, y, X_test, y_test = (torch.from_numpy(a) for a in recipe_data(args.limit))
     model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -43,8 +28,8 @@ def main():
             optimizer.step()
     seconds = time.perf_counter() - started
     with torch.no_grad():
-        accuracy = float((model(X_test).argmax(dim=1) == y_test).float().mean())
-    print(json.dumps({"test_accuracy": accuracy, "train_seconds": seconds}))
+        accuracy = (model(X_test).argmax(dim=1) == y_test).float().mean().item()
+    print_result(accuracy, seconds)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,10 @@ def test_options_per_digit_out_and_seed(tmp_path):
     run_script(GENERATE, "--per-digit", "3", "--out", "b", "--seed", "1", cwd=tmp_path)
     run_script(GENERATE, "--per-digit", "3", "--out", "c", "--seed", "2", cwd=tmp_path)
     assert len(sample_files(tmp_path / "a")) == 30
-    same = [(tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in sample_files(tmp_path / "a")]
-    other = [(tmp_path / "a" / n).read_bytes() == (tmp_path / "c" / n).read_bytes() for n in sample_files(tmp_path / "a")]
-    assert all(same) and not all(other)
+    def same_files(x, y):
+        return [(tmp_path / x / n).read_bytes() == (tmp_path / y / n).read_bytes()
+                for n in sample_files(tmp_path / "a")]
+    assert all(same_files("a", "b")) and not all(same_files("a", "c"))
 
 
 def test_rerun_replaces_its_own_files(tmp_path):

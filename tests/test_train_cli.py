@@ -122,3 +122,29 @@ def test_ctrl_c_saves_progress_and_exits_130(tmp_path):
     params, meta = load_model(tmp_path / "model_mnist.npz")
     assert meta["interrupted"] is True
     assert 1 <= meta["epochs_completed"] < 100000
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    """With stdout on a (pseudo-)terminal the epochs show as a progress bar, not as lines."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, os.path.join(ROOT, "train.py"), *TINY], cwd=tmp_path,
+                               stdout=follower, stderr=subprocess.PIPE)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    os.close(leader)
+    text = output.decode(errors="replace")
+    assert process.returncode == 0
+    assert "3/3" in text and "epoch/s" in text and "loss=" in text
+    assert "epoch 1/3  loss" not in text
+    assert "Test accuracy:" in text
