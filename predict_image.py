@@ -79,6 +79,7 @@ def render(digit_image):
 
 
 def top_k_text(probabilities, k):
+    """'5: 0.9876, 3: 0.0100, ...' for the k most probable digits."""
     order = np.argsort(probabilities)[::-1][:k]
     return ", ".join(f"{d}: {probabilities[d]:.4f}" for d in order)
 
@@ -93,6 +94,23 @@ def ask_for_path():
     return text.strip().strip("'\"")
 
 
+def result_text(path, digit_image, probabilities, args, prompted):
+    """What to print for one classified image, in the form the options ask for."""
+    digit = int(probabilities.argmax())
+    confidence = float(probabilities[digit])
+    if args.json:
+        return json.dumps({"path": path, "digit": digit, "confidence": round(confidence, 6),
+                           "probabilities": [round(float(p), 6) for p in probabilities]})
+    lines = [render(digit_image)] if args.show else []
+    top = top_k_text(probabilities, args.top) if args.top > 1 else None
+    if prompted:
+        lines += [f"Predicted digit: {digit}", f"Confidence: {confidence:.4f}"]
+        lines += [f"Top {args.top}: {top}"] if top else []
+    else:
+        lines.append(f"{path}: {digit} (confidence {confidence:.4f})" + (f"  top {args.top}: {top}" if top else ""))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     args = parse_args(argv)
     params, _ = load_model(args.model)
@@ -102,6 +120,7 @@ def main(argv=None):
         if not path:
             raise cli.InputError("no image path given")
         args.images = [path]
+        prompted = not os.path.isdir(path)  # a folder gets one line per image, with its path
 
     failures = 0
     for path, error in expand_paths(args.images):
@@ -110,30 +129,14 @@ def main(argv=None):
                 digit_image = image_to_input(path, args.raw)
             except cli.InputError as e:
                 error = str(e)
-        if error is not None:
+        if error is None:
+            probabilities = classify(params, digit_image)
+            print(result_text(path, digit_image, probabilities, args, prompted), flush=True)
+        else:
             failures += 1
             if args.json:
                 print(json.dumps({"path": path, "error": error}), flush=True)
             print(f"{PROG}: error: {error}", file=sys.stderr, flush=True)
-            continue
-
-        probabilities = classify(params, digit_image)
-        digit = int(probabilities.argmax())
-        confidence = float(probabilities[digit])
-        if args.json:
-            print(json.dumps({"path": path, "digit": digit, "confidence": round(confidence, 6),
-                              "probabilities": [round(float(p), 6) for p in probabilities]}))
-            continue
-        if args.show:
-            print(render(digit_image))
-        if prompted:
-            print(f"Predicted digit: {digit}")
-            print(f"Confidence: {confidence:.4f}")
-            if args.top > 1:
-                print(f"Top {args.top}: {top_k_text(probabilities, args.top)}")
-        else:
-            top = f"  top {args.top}: {top_k_text(probabilities, args.top)}" if args.top > 1 else ""
-            print(f"{path}: {digit} (confidence {confidence:.4f}){top}", flush=True)
     return 1 if failures else 0
 
 

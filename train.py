@@ -179,17 +179,14 @@ def main(argv=None):
         stop.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
 
-    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGINT, request_stop)  # from here on, Ctrl-C ends training cleanly
     started = time.perf_counter()
     try:
         test = None if args.quiet and args.plot is None else (X_test, y_test)
         history = train(params, X, Y, args, stop.is_set, progress_reporter(args), test)
     except FloatingPointError as e:
-        suggestion = f"{args.lr / 10:g}"
-        raise cli.InputError(f"{e}; try a smaller learning rate, e.g. --lr {suggestion} "
+        raise cli.InputError(f"{e}; try a smaller learning rate, e.g. --lr {args.lr / 10:g} "
                              f"({args.model} was not written)") from None
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     train_seconds = time.perf_counter() - started
 
     test_accuracy, per_digit = evaluate(params, X_test, y_test)

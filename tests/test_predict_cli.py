@@ -257,3 +257,9 @@ def test_original_float64_model_without_meta_works(tmp_path, digits, trained_mod
     assert theirs.returncode == 0, theirs.stderr
     assert json.loads(theirs.stdout)["digit"] == json.loads(ours.stdout)["digit"] == 7
     assert json.loads(theirs.stdout)["confidence"] == pytest.approx(json.loads(ours.stdout)["confidence"], abs=1e-4)
+
+
+def test_prompt_with_a_folder_lists_each_image(tmp_path, digits, trained_model):
+    result = run_predict(cwd=tmp_path, model=trained_model, input=f"{digits}\n")
+    lines = result.stdout[len("Image path: "):].splitlines()
+    assert len(lines) == 20 and all(re.search(r"\.png: \d \(confidence", line) for line in lines)
