@@ -52,6 +52,24 @@ def timed_runs(args, cwd, repeats):
     return statistics.median(times), out
 
 
+def paired_runs(ours, theirs, cwd, repeats):
+    """Run ours and theirs in turn, `repeats` times each; return
+    (median seconds of ours, median seconds of theirs, median of the pairs' ratios theirs/ours,
+    the last stdout of ours, the last stdout of theirs).
+
+    Taking the ratio pair by pair cancels most of the drift in a shared machine's speed.
+    """
+    ours_times, their_times, ratios = [], [], []
+    for _ in range(repeats):
+        a, _, ours_out = run_process(ours, cwd)
+        b, _, their_out = run_process(theirs, cwd)
+        ours_times.append(a)
+        their_times.append(b)
+        ratios.append(b / a)
+    return (statistics.median(ours_times), statistics.median(their_times), statistics.median(ratios),
+            ours_out, their_out)
+
+
 def matrix_products(params, X, columns_of_epoch):
     """The five matrix products of every step of one epoch, and nothing else."""
     W1, W2 = params["W1"], params["W2"]
@@ -109,7 +127,7 @@ def machine_description():
 def main():
     p = argparse.ArgumentParser(description="Benchmark training and prediction on this machine.")
     p.add_argument("--quick", action="store_true", help="small sizes and one run each (a smoke test)")
-    p.add_argument("--repeats", type=int, default=3, help="runs per whole-process figure (default 3)")
+    p.add_argument("--repeats", type=int, default=5, help="runs per whole-process figure (default 5)")
     args = p.parse_args()
     repeats = 1 if args.quick else args.repeats
     limit = ["--limit", "5000"] if args.quick else []
@@ -132,26 +150,21 @@ def main():
     rows.append(("data loading (bundled IDX files, in process)", f"{load_seconds:.2f} s"))
 
     train = os.path.join(ROOT, "train.py")
-    ours, out = timed_runs([train, *RECIPE, *recipe_epochs, *limit, "--quiet", "--model", "m.npz"],
-                           work, repeats)
-    ours_acc = ours_accuracy(out)
-    rows.append((f"ours, fast recipe ({recipe_epochs[1]} epochs), whole process",
-                 f"{ours:.2f} s, test accuracy {ours_acc:.2%}"))
-
-    competitor_args = [*recipe_epochs, *limit]
-    sklearn, out = timed_runs([os.path.join(ROOT, "benchmarks", "recipe_sklearn.py"), *competitor_args],
-                              work, repeats)
-    rows.append(("scikit-learn MLPClassifier, same recipe, whole process",
-                 f"{sklearn:.2f} s, test accuracy {accuracy_from(out):.2%} ({sklearn / ours:.1f}x ours)"))
-    try:
-        import torch  # noqa: F401
-        torch_seconds, out = timed_runs([os.path.join(ROOT, "benchmarks", "recipe_torch.py"),
-                                         *competitor_args], work, repeats)
-        rows.append(("PyTorch (CPU), same recipe, whole process",
-                     f"{torch_seconds:.2f} s, test accuracy {accuracy_from(out):.2%} "
-                     f"({torch_seconds / ours:.1f}x ours)"))
-    except ImportError:
-        rows.append(("PyTorch (CPU), same recipe", "skipped: torch is not installed"))
+    ours = [train, *RECIPE, *recipe_epochs, *limit, "--quiet", "--model", "m.npz"]
+    competitors = [("scikit-learn MLPClassifier", "recipe_sklearn.py", "sklearn"),
+                   ("PyTorch (CPU)", "recipe_torch.py", "torch")]
+    for name, script, module in competitors:
+        try:
+            __import__(module)
+        except ImportError:
+            rows.append((f"{name}, same recipe", f"skipped: {module} is not installed"))
+            continue
+        theirs = [os.path.join(ROOT, "benchmarks", script), *recipe_epochs, *limit]
+        ours_seconds, their_seconds, ratio, ours_out, their_out = paired_runs(ours, theirs, work, repeats)
+        rows.append((f"ours vs {name}: fast recipe ({recipe_epochs[1]} epochs), whole process, "
+                     f"median of {repeats} alternating runs",
+                     f"ours {ours_seconds:.2f} s ({ours_accuracy(ours_out):.2%}), theirs {their_seconds:.2f} s "
+                     f"({accuracy_from(their_out):.2%}); theirs / ours = {ratio:.2f}x"))
 
     from PIL import Image
     Image.fromarray(data["test"][0][0].reshape(28, 28)).save(os.path.join(work, "seven.png"))
