@@ -115,6 +115,12 @@ def train(params, X, Y, args, should_stop, report, test=None):
     return history
 
 
+def every_nth(records, n):
+    """Every n-th record and the last one: a history short enough to store with the model."""
+    kept = records[n - 1::n]
+    return kept if records[-1:] == kept[-1:] else kept + records[-1:]
+
+
 def progress_reporter(args):
     """A report(record) function: a progress bar on a terminal, periodic lines otherwise."""
     if args.quiet:
@@ -197,7 +203,7 @@ def main(argv=None):
         "hidden": args.hidden, "seed": args.seed, "source": source, "limit": args.limit,
         "dtype": args.dtype, "test_accuracy": test_accuracy, "train_seconds": round(train_seconds, 3),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "history": history,
+        "history": every_nth(history, max(1, len(history) // 50)),
     }
     if stop.is_set():
         print(f"Interrupted during epoch {epochs_done}/{args.epochs}: saving what was learned so far.")

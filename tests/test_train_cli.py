@@ -148,3 +148,10 @@ def test_progress_bar_on_a_terminal(tmp_path):
     assert "3/3" in text and "epoch/s" in text and "loss=" in text
     assert "epoch 1/3  loss" not in text
     assert "Test accuracy:" in text
+
+
+def test_long_runs_store_a_short_history(tmp_path):
+    result = run_script("train.py", "--limit", "500", "--epochs", "230", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    history = load_model(tmp_path / "model_mnist.npz")[1]["history"]
+    assert [r["epoch"] for r in history] == [*range(4, 229, 4), 230]
