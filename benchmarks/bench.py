@@ -29,7 +29,7 @@ RECIPE = ["--batch-size", "128", "--lr", "0.1", "--momentum", "0.9"]
 
 
 def run_process(args, cwd):
-    """(wall seconds, peak resident memory in MB, stdout) of one whole `python args` process."""
+    """(wall seconds, peak resident memory in MiB, stdout) of one whole `python args` process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=out, stderr=err, text=True)
@@ -178,7 +178,7 @@ def main():
     seconds, memory, out = run_process([train, *default, "--quiet", "--model", "default.npz"], work)
     label = "quick stand-in for the default run" if args.quick else "default run (`python train.py`)"
     rows.append((f"{label}, whole process", f"{seconds:.1f} s, test accuracy {ours_accuracy(out):.2%}, "
-                                             f"peak memory {memory:.0f} MB"))
+                                             f"peak memory {memory:.0f} MiB"))
 
     print(f"Machine: {machine}")
     print()
