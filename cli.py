@@ -42,22 +42,25 @@ def write_atomically(path, write):
     """Call write(file_object) on a temporary file beside `path`, then rename it over `path`.
 
     Readers see either the old file or the complete new one, never a partial
-    file: if write() raises (a full disk, Ctrl-C), the temporary file is
-    removed and `path` is untouched.
+    file: if writing fails (a full disk, Ctrl-C), the temporary file is removed
+    and `path` is untouched. A failure of the file system becomes an InputError.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise InputError(f"cannot write {path}: {e.strerror or e}; it was left as it was") from None
         raise
 
 

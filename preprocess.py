@@ -32,6 +32,7 @@ def load_image(path):
             image = Image.open(path)
             width, height = image.size
             if width * height > MAX_PIXELS:
+                image.close()
                 raise InputError(f"{path}: image is too large ({width}x{height} pixels, "
                                  f"at most {MAX_PIXELS:,} are read)")
             image.load()
