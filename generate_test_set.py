@@ -28,7 +28,7 @@ def parse_args(argv=None):
                    help="images per digit (default: %(default)s)")
     p.add_argument("--out", metavar="DIR", default="test",
                    help="folder to write to, created if needed (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of the random choice of test images (default: %(default)s)")
     mnist_data.add_source_arguments(p)
     args = p.parse_args(argv)
