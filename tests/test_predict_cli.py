@@ -263,3 +263,26 @@ def test_prompt_with_a_folder_lists_each_image(tmp_path, digits, trained_model):
     result = run_predict(cwd=tmp_path, model=trained_model, input=f"{digits}\n")
     lines = result.stdout[len("Image path: "):].splitlines()
     assert len(lines) == 20 and all(re.search(r"\.png: \d \(confidence", line) for line in lines)
+
+
+PEN_STROKES = {  # digits drawn with a pen tool on an 800 x 800 canvas
+    0: lambda draw, width: draw.ellipse((280, 150, 520, 650), outline=0, width=width),
+    1: lambda draw, width: draw.line([(380, 220), (430, 150), (430, 650)], fill=0, width=width),
+    2: lambda draw, width: (draw.arc((260, 150, 540, 400), 180, 40, fill=0, width=width),
+                            draw.line([(525, 320), (260, 650), (560, 650)], fill=0, width=width)),
+    4: lambda draw, width: draw.line([(480, 650), (480, 150), (250, 480), (560, 480)], fill=0, width=width),
+    7: lambda draw, width: draw.line([(250, 180), (550, 180), (360, 650)], fill=0, width=width),
+}
+
+
+@pytest.mark.parametrize("pen_width", [4, 30])
+def test_pen_drawings_thin_or_thick_are_read(tmp_path, trained_model, pen_width):
+    from PIL import ImageDraw
+
+    for digit, stroke in PEN_STROKES.items():
+        canvas = Image.new("L", (800, 800), 255)
+        stroke(ImageDraw.Draw(canvas), pen_width)
+        canvas.save(tmp_path / f"drawn_{digit}.png")
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["digit"] for a in answers] == sorted(PEN_STROKES)
