@@ -16,31 +16,23 @@ def test_atomic_write_replaces_the_whole_file(tmp_path):
     assert os.listdir(tmp_path) == ["model.npz"]
 
 
-def test_a_full_disk_leaves_the_old_file_and_no_temporary(tmp_path):
+@pytest.mark.parametrize("failure, reported_as, message", [
+    (OSError(errno.ENOSPC, "No space left on device"), InputError,
+     "cannot write .*model.npz: No space left on device"),  # a full disk
+    (KeyboardInterrupt(), KeyboardInterrupt, ""),  # Ctrl-C while writing
+])
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, failure, reported_as, message):
     target = tmp_path / "model.npz"
     target.write_bytes(b"old")
 
     def write_then_fail(f):
         f.write(b"half")
-        raise OSError(errno.ENOSPC, "No space left on device")
+        raise failure
 
-    with pytest.raises(InputError, match="cannot write .*model.npz: No space left on device"):
+    with pytest.raises(reported_as, match=message):
         write_atomically(target, write_then_fail)
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["model.npz"]
-
-
-def test_ctrl_c_while_writing_leaves_the_old_file(tmp_path):
-    target = tmp_path / "model.npz"
-    target.write_bytes(b"old")
-
-    def interrupted(f):
-        f.write(b"half")
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        write_atomically(target, interrupted)
-    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.npz"]
 
 
 def test_a_missing_folder_is_an_input_error(tmp_path):
