@@ -19,7 +19,7 @@ def test_atomic_write_replaces_the_whole_file(tmp_path):
 @pytest.mark.parametrize("failure, reported_as, message", [
     (OSError(errno.ENOSPC, "No space left on device"), InputError,
      "cannot write .*model.npz: No space left on device"),  # a full disk
-    (KeyboardInterrupt(), KeyboardInterrupt, ""),  # Ctrl-C while writing
+    (KeyboardInterrupt(), KeyboardInterrupt, None),  # Ctrl-C while writing
 ])
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, failure, reported_as, message):
     target = tmp_path / "model.npz"
