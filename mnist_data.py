@@ -135,4 +135,3 @@ def check_source_arguments(parser, args):
         parser.error("give either --source or --data, not both")
     if args.source is None:
         args.source = "bundled"
-

@@ -9,6 +9,7 @@ speed comparisons are ratios of figures measured side by side in this run.
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -33,9 +34,9 @@ def run_process(args, cwd):
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(process.pid, 0)  # rusage of this child alone
+        _, status, usage = os.wait4(process.pid, 0)  # reaps the child: its own rusage
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
         out.seek(0)
         err.seek(0)
         if process.returncode != 0:
@@ -75,10 +76,10 @@ def matrix_products(params, X, columns_of_epoch):
     W1, W2 = params["W1"], params["W2"]
     for columns in columns_of_epoch:
         Xb = X[:, columns]
-        Z1 = W1 @ Xb  # stands in for A1 too
-        dZ2 = W2 @ Z1  # stands in for dZ2 (same shape as Z2)
-        dZ2 @ Z1.T
-        dZ1 = W2.T @ dZ2
+        Z1 = W1 @ Xb  # Z1 stands in for A1, and Z2 for dZ2: same shapes, same products
+        Z2 = W2 @ Z1
+        Z2 @ Z1.T
+        dZ1 = W2.T @ Z2
         dZ1 @ Xb.T
 
 
@@ -100,12 +101,13 @@ def epoch_vs_products(X, Y, batch_size, repeats):
     return statistics.median(epoch_times), statistics.median(product_times)
 
 
-def accuracy_from(out, key="test_accuracy"):
-    import json
-    return json.loads(out.strip().splitlines()[-1])[key]
+def accuracy_from(out):
+    """Test accuracy from the JSON line a competitor's recipe script prints."""
+    return json.loads(out.strip().splitlines()[-1])["test_accuracy"]
 
 
 def ours_accuracy(out):
+    """Test accuracy from train.py's output."""
     return float(out.split("Test accuracy: ")[1].split()[0])
 
 
