@@ -73,12 +73,24 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def positive_int(text):
     """argparse type: a whole number >= 1."""
+    return whole_number(text, 1)
+
+
+def port_number(text):
+    """argparse type: a TCP port, 0 to 65535 (0: any free port)."""
+    return whole_number(text, 0, 65535)
+
+
+def whole_number(text, low, high=None):
+    """A whole number from `text`, at least `low` (and at most `high`), or an argparse error."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
     return value
 
 
@@ -107,3 +119,4 @@ def finite_float(text):
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+

@@ -2,8 +2,11 @@
 
     python predict_image.py                  # asks for an image path
     python predict_image.py a.png b.jpg dir/ # one line per image
+    python predict_image.py --serve          # a page to draw digits on, at http://127.0.0.1:8000/
 """
 
+import functools
+import io
 import json
 import os
 import sys
@@ -26,7 +29,8 @@ def parse_args(argv=None):
         description="Predict the digit in each image with the network trained by train.py. "
                     "Images are converted to MNIST's conventions first (light ink on black, "
                     "20x20 box, centred by mass), so photos, scans and drawings work.",
-        epilog="Without image paths it asks for one and prints 'Predicted digit' and 'Confidence'.",
+        epilog="Without image paths it asks for one and prints 'Predicted digit' and 'Confidence'. "
+               "With --serve it serves the drawing page, http://127.0.0.1:8000/, until Ctrl-C.",
     )
     p.add_argument("images", nargs="*", metavar="IMAGE",
                    help="image files, or folders whose images are all classified")
@@ -41,9 +45,20 @@ def parse_args(argv=None):
     p.add_argument("--json", action="store_true",
                    help="one JSON object per image and line: path, digit, confidence, probabilities "
                         "(or path and error)")
+    p.add_argument("--serve", action="store_true",
+                   help="instead of reading files, serve a web page to draw digits on and watch "
+                        "the network answer as you draw")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="with --serve: the IPv4 address or host name to listen on (default: "
+                        "%(default)s, this computer only; 0.0.0.0 opens the page to your network)")
+    p.add_argument("--port", type=cli.port_number, default=8000,
+                   help="with --serve: the port to listen on (default: %(default)s; 0 picks a free one)")
     args = p.parse_args(argv)
     if args.top > 10:
         p.error(f"argument --top: at most 10 digits exist, got {args.top}")
+    if args.serve and (args.images or args.json or args.show or args.top > 1):
+        p.error("argument --serve: the page takes its images from the browser; "
+                "leave out IMAGE, --json, --show and --top")
     return args
 
 
@@ -60,16 +75,39 @@ def expand_paths(paths):
             yield path, None
 
 
-def image_to_input(path, raw=False):
-    """The 28x28 image the network sees for the image file at `path`."""
-    image = preprocess.load_image(path)
-    return preprocess.to_raw(image) if raw else preprocess.to_mnist(image, path)
+def image_to_input(source, raw=False, name=None, max_pixels=preprocess.MAX_PIXELS):
+    """The 28x28 image the network sees for the image in `source` (a path or a binary file).
+
+    Errors name the image as `name` (default: the path).
+    """
+    name = source if name is None else name
+    image = preprocess.load_image(source, name, max_pixels)
+    return preprocess.to_raw(image) if raw else preprocess.to_mnist(image, name)
+
+
+def network_layers(params, digit_image):
+    """(A1, A2) for a 28x28 image in [0, 1]: the hidden activations and the 10 probabilities."""
+    X = digit_image.reshape(784, 1).astype(params["W1"].dtype)
+    _, A1, _, A2 = network.forward_prop(params, X)
+    return A1[:, 0], A2[:, 0]
 
 
 def classify(params, digit_image):
     """The 10 probabilities the network gives a 28x28 image in [0, 1]."""
-    X = digit_image.reshape(784, 1).astype(params["W1"].dtype)
-    return network.predict_proba(params, X)[:, 0]
+    return network_layers(params, digit_image)[1]
+
+
+def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS):
+    """What the drawing page shows for an image sent as bytes: the digit, its confidence,
+    the 10 probabilities, the 28x28 input and the hidden activations A1.
+    """
+    digit_image = image_to_input(io.BytesIO(image_bytes), raw, "sent image", max_pixels)
+    A1, A2 = network_layers(params, digit_image)
+    digit = int(A2.argmax())
+    return {"digit": digit, "confidence": round(float(A2[digit]), 6),
+            "probabilities": [round(float(p), 6) for p in A2],
+            "input": [round(float(v), 3) for v in digit_image.ravel()],
+            "hidden": [round(float(a), 4) for a in A1]}
 
 
 def render(digit_image):
@@ -111,9 +149,34 @@ def result_text(path, digit_image, probabilities, args, prompted):
     return "\n".join(lines)
 
 
+def serve(args, params, meta):
+    """Run the drawing page's server until Ctrl-C."""
+    import draw_server
+
+    answer = functools.partial(page_answer, params, raw=args.raw, max_pixels=draw_server.MAX_PIXELS)
+    info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw,
+            "test_accuracy": meta.get("test_accuracy")}
+    server = draw_server.make_server(args.host, args.port, answer, info)
+    port = server.server_address[1]
+    everywhere = args.host in ("", "0.0.0.0")
+    print(f"Drawing page: http://{'127.0.0.1' if everywhere else args.host}:{port}/", flush=True)
+    if everywhere:
+        print("Listening on all of this computer's addresses: other computers can open the page too.")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("Stopped.")
+    finally:
+        server.server_close()
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
-    params, _ = load_model(args.model)
+    params, meta = load_model(args.model)
+    if args.serve:
+        return serve(args, params, meta)
     prompted = not args.images
     if prompted:
         path = ask_for_path()

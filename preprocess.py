@@ -24,30 +24,38 @@ CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
 
 
-def load_image(path):
-    """The decoded image at `path`, refusing non-images, truncated files and decompression bombs."""
+def load_image(source, name=None, max_pixels=MAX_PIXELS):
+    """The decoded image in `source` (a path or a binary file object), refusing non-images,
+    truncated files and decompression bombs. Errors name the image as `name` (default: the path).
+    """
+    name = source if name is None else name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(source)
             width, height = image.size
-            if width * height > MAX_PIXELS:
+            if width * height > max_pixels:
                 image.close()
-                raise InputError(f"{path}: image is too large ({width}x{height} pixels, "
-                                 f"at most {MAX_PIXELS:,} are read)")
+                raise InputError(f"{name}: image is too large ({width}x{height} pixels, "
+                                 f"at most {max_pixels:,} are read)")
             image.load()
     except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
+        raise InputError(f"{name}: file not found") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a folder") from None
+        raise InputError(f"{name}: is a folder") from None
     except UnidentifiedImageError:
-        kind = "empty file" if os.path.getsize(path) == 0 else "not an image file PIL can read"
-        raise InputError(f"{path}: {kind}") from None
+        kind = "empty file" if byte_size(source) == 0 else "not an image file PIL can read"
+        raise InputError(f"{name}: {kind}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"{path}: image is too large (possible decompression bomb)") from None
+        raise InputError(f"{name}: image is too large (possible decompression bomb)") from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: cannot decode image ({e})") from None
+        raise InputError(f"{name}: cannot decode image ({e})") from None
     return image
+
+
+def byte_size(source):
+    """The size in bytes of a file given by path or as a seekable file object."""
+    return source.seek(0, os.SEEK_END) if hasattr(source, "seek") else os.path.getsize(source)
 
 
 def apply_exif_orientation(image):

@@ -3,9 +3,14 @@
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
 
 import pytest
 
+import browser
 from conftest import ROOT, run_script
 
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
@@ -53,12 +58,36 @@ def test_every_readme_command_runs(tmp_path):
             args.append("--quick")
         elif script == "predict_image.py" and not args:
             stdin = "test/digit_7_sample_0.png\n"
+        elif script == "predict_image.py" and args == ["--serve"]:
+            check_drawing_page(folder)
+            continue
+        elif script == "docs/screenshot_draw_page.py":
+            if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
+                continue
+            args += ["--out", "page.png"]
         result = run_script(folder / script, *args, cwd=folder, input=stdin, timeout=240)
         assert result.returncode == 0, f"{command}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         if stdin:
             assert re.search(r"Predicted digit: \d\nConfidence: [01]\.\d{4}", result.stdout)
     assert (folder / "report.png").exists() and (folder / "test" / "digit_9_sample_1.png").exists()
+
+
+def check_drawing_page(folder):
+    """`python predict_image.py --serve` prints the README's lines, serves the page, stops at Ctrl-C."""
+    process = subprocess.Popen([sys.executable, "predict_image.py", "--serve", "--port", "0"], cwd=folder,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().split()[-1]
+        expected = re.search(r"```text\n(Drawing page: \S+)\n(.*)\n```", README)
+        assert url.startswith("http://127.0.0.1:") and expected.group(1).startswith("Drawing page: http://127.0.0.1:")
+        assert process.stdout.readline().strip() == expected.group(2)
+        with urllib.request.urlopen(url, timeout=30) as page:
+            assert b'<canvas id="pad"' in page.read()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and out.strip() == "Stopped." and err == "", err
 
 
 def test_error_example_is_what_the_script_prints(tmp_path):

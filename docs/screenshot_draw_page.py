@@ -1,0 +1,49 @@
+"""Take docs/draw-page.png: the drawing page of `predict_image.py --serve` with a digit drawn on it.
+
+    python docs/screenshot_draw_page.py [--model model_mnist.npz]
+
+Starts the server, opens the page in headless Chromium, draws a 5 with mouse
+events, waits for the answer and saves a screenshot. Needs what the page's tests
+need: Debian's chromium and chromium-driver, and selenium (requirements-dev.txt).
+"""
+
+import argparse
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import browser  # noqa: E402
+
+SCREENSHOT = os.path.join(ROOT, "docs", "draw-page.png")
+FIVE = [[(205, 45), (95, 48), (85, 135), (130, 118), (180, 128), (212, 165), (210, 210),
+         (175, 242), (120, 248), (75, 225)]]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="model_mnist.npz", help="model file (default: %(default)s)")
+    p.add_argument("--out", default=SCREENSHOT, help="PNG to write (default: docs/draw-page.png)")
+    args = p.parse_args()
+    if browser.missing():
+        sys.exit(f"screenshot_draw_page.py: error: {browser.missing()}")
+    process, url = browser.start_server(args.model)
+    driver = browser.start_chromium(width=1200, height=800)
+    try:
+        driver.get(url)
+        browser.draw(driver, FIVE)
+        browser.wait_for_answer(driver)
+        shown, whole = driver.execute_script(
+            "return [window.innerHeight, document.documentElement.scrollHeight]")
+        size = driver.get_window_size()
+        driver.set_window_size(size["width"], size["height"] + whole - shown)  # the whole page
+        driver.save_screenshot(args.out)
+    finally:
+        driver.quit()
+        process.terminate()
+    print(f"Screenshot written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Headless Chromium driven through chromedriver, and digits drawn on the page's canvas with it.
+
+Needs Debian's chromium and chromium-driver (or CHROMIUM / CHROMEDRIVER pointing at
+other binaries) and the selenium package.
+"""
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Digits as strokes on the 280x280 pad: each stroke a list of (x, y) points to draw through.
+DIGITS = {
+    0: [[(140 + 62 * math.sin(t / 12 * math.pi), 140 - 95 * math.cos(t / 12 * math.pi))
+         for t in range(25)]],
+    1: [[(150, 40), (140, 245)]],
+    2: [[(80, 90), (110, 50), (160, 42), (200, 70), (200, 115), (80, 235), (215, 235)]],
+    3: [[(80, 55), (150, 40), (200, 75), (190, 115), (130, 135), (200, 160), (205, 210),
+         (150, 245), (80, 230)]],
+    4: [[(160, 40), (70, 170), (215, 170)], [(175, 90), (175, 250)]],
+    7: [[(65, 50), (215, 50), (120, 250)]],
+}
+
+
+def missing():
+    """Why a browser test cannot run here, or None if it can."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "the selenium package is not installed (pip install -r requirements-dev.txt)"
+    for program in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(program, os.X_OK):
+            return f"{program} not found (Debian: apt-get install chromium chromium-driver)"
+    return None
+
+
+def start_chromium(width=1200, height=900):
+    """A headless Chromium with a fresh profile, controlled through selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--hide-scrollbars", f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
+                 f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+def start_server(model, *options):
+    """`predict_image.py --serve` on a free port: (process, URL of the page)."""
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "predict_image.py"), "--serve", "--port", "0",
+         "--model", str(model), *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first_line = process.stdout.readline()
+    if not first_line.startswith("Drawing page: "):
+        process.kill()
+        raise RuntimeError(f"the server did not start: {first_line}{process.stderr.read()}")
+    return process, first_line.split()[-1]
+
+
+def densify(points, step=8):
+    """The polyline through `points` with a point at least every `step` px, as a pen moves."""
+    dense = [points[0]]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        n = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))
+        dense += [(x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n) for k in range(1, n + 1)]
+    return dense
+
+
+def draw(driver, strokes, pointer="mouse"):
+    """Draw `strokes` (as in DIGITS) on the #pad canvas with mouse or touch events."""
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+
+    pad = driver.find_element("id", "pad")
+    scale = pad.size["width"] / 280  # the canvas may be shown smaller than 280 px
+    kind = interaction.POINTER_TOUCH if pointer == "touch" else interaction.POINTER_MOUSE
+    actions = ActionBuilder(driver, mouse=PointerInput(kind, pointer), duration=0)
+    for stroke in strokes:
+        points = [(round((x - 140) * scale), round((y - 140) * scale)) for x, y in densify(stroke)]
+        actions.pointer_action.move_to(pad, *points[0]).pointer_down()
+        for x, y in points[1:]:
+            actions.pointer_action.move_to(pad, x, y)
+        actions.pointer_action.pointer_up()
+    actions.perform()
+
+
+def wait_for_answer(driver, state="answered"):
+    """The page's answer once every drawn stroke has been answered: (digit shown, probabilities)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    answer = driver.find_element("id", "answer")
+    WebDriverWait(driver, 20).until(lambda _: answer.get_attribute("data-state") == state)
+    shown = [b.get_attribute("data-probability") for b in driver.find_elements("css selector", "#bars li")]
+    return driver.find_element("id", "digit").text, [float(p) for p in shown if p is not None]

@@ -1,0 +1,127 @@
+"""The drawing page in headless Chromium: digits drawn with mouse and touch events, as a user draws them.
+
+Skipped where Chromium, chromedriver or selenium is missing, unless REQUIRE_BROWSER is set
+(as .ci/run does, after installing them): then a missing browser is a failure.
+"""
+
+import base64
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import browser
+import preprocess
+from conftest import run_script
+
+why_not = browser.missing()
+if why_not and os.environ.get("REQUIRE_BROWSER"):
+    raise RuntimeError(f"REQUIRE_BROWSER is set but {why_not}")
+pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
+
+
+@pytest.fixture(scope="module")
+def page(trained_model):
+    """A browser showing the drawing page of a running server."""
+    process, url = browser.start_server(trained_model)
+    driver = browser.start_chromium()
+    driver.implicitly_wait(0)
+    try:
+        driver.get(url)
+        yield driver
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        assert errors == [], errors  # no script errors, no failed requests
+    finally:
+        driver.quit()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def canvas_pixels(driver, canvas_id):
+    """The RGBA pixels of a canvas on the page, as an array (height, width, 4)."""
+    data_url = driver.execute_script(f"return document.getElementById('{canvas_id}').toDataURL('image/png')")
+    png = base64.b64decode(data_url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def clear(driver):
+    driver.find_element("id", "clear").click()
+    return browser.wait_for_answer(driver, state="empty")
+
+
+@pytest.mark.parametrize("digit", sorted(browser.DIGITS))
+def test_a_digit_drawn_with_the_mouse_is_read(page, digit):
+    clear(page)
+    browser.draw(page, browser.DIGITS[digit])
+    shown, probabilities = browser.wait_for_answer(page)
+    assert shown == str(digit)
+    assert int(np.argmax(probabilities)) == digit and abs(sum(probabilities) - 1) < 1e-4
+    best = page.find_element("css selector", "#bars li.best")
+    assert best.text.split()[0] == str(digit)
+
+
+def test_a_digit_drawn_with_a_finger_is_read(page):
+    clear(page)
+    browser.draw(page, browser.DIGITS[4], pointer="touch")
+    assert browser.wait_for_answer(page)[0] == "4"
+
+
+def test_the_page_shows_what_predict_image_says_of_the_same_drawing(page, tmp_path, trained_model):
+    clear(page)
+    browser.draw(page, browser.DIGITS[2])
+    shown, probabilities = browser.wait_for_answer(page)
+    drawing = tmp_path / "drawing.png"
+    Image.fromarray(canvas_pixels(page, "pad")).save(drawing)
+    result = run_script("predict_image.py", "--json", "--model", trained_model, drawing, cwd=tmp_path)
+    printed = json.loads(result.stdout)
+    assert shown == str(printed["digit"])
+    assert probabilities == printed["probabilities"]
+    shown_input = canvas_pixels(page, "input")[:, :, 0] / 255
+    X = preprocess.to_mnist(preprocess.load_image(drawing))
+    assert np.abs(shown_input - X).max() <= 1 / 255  # the same 28x28 input, to the grey level
+
+
+def test_the_hidden_layer_is_shown(page):
+    clear(page)
+    browser.draw(page, browser.DIGITS[7])
+    browser.wait_for_answer(page)
+    caption = page.find_element("id", "hidden-caption").text
+    assert "hidden units are active" in caption and "of 128" in caption
+    assert canvas_pixels(page, "hidden")[:, :, :3].max() == 255  # the most active unit is white
+
+
+def test_clear_and_escape_empty_the_page(page):
+    clear(page)
+    for how in ("button", "escape"):
+        browser.draw(page, browser.DIGITS[1])
+        assert browser.wait_for_answer(page)[0] == "1"
+        if how == "button":
+            page.find_element("id", "clear").click()
+        else:
+            page.find_element("tag name", "body").send_keys("\ue00c")  # Escape
+        shown, probabilities = browser.wait_for_answer(page, state="empty")
+        assert shown == "\u2013" and probabilities == []
+        assert canvas_pixels(page, "pad")[:, :, :3].min() == 255  # all white
+        assert canvas_pixels(page, "input")[:, :, :3].max() == 0  # all black
+
+
+def test_the_model_is_named_on_the_page(page, trained_model):
+    text = page.find_element("id", "model").text
+    assert str(trained_model) in text and "784-128-10" in text and "% right on MNIST" in text
+
+
+def test_a_stopped_server_is_reported_on_the_page(trained_model):
+    process, url = browser.start_server(trained_model)
+    driver = browser.start_chromium()
+    try:
+        driver.get(url)
+        process.terminate()
+        process.wait(timeout=10)
+        browser.draw(driver, browser.DIGITS[7])
+        browser.wait_for_answer(driver, state="error")
+        assert "is predict_image.py --serve still running?" in driver.find_element("id", "status").text
+    finally:
+        driver.quit()

@@ -1,0 +1,257 @@
+"""predict_image.py --serve over plain HTTP: the page's files, /model, /predict, bad requests, load."""
+
+import http.client
+import io
+import json
+import re
+import signal
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import draw_server
+import preprocess
+from browser import start_server
+from conftest import assert_clean_error, run_script
+from model_file import load_model
+
+
+@pytest.fixture(scope="module")
+def server(trained_model):
+    """(host, port) of a running `predict_image.py --serve`; its process is checked alive after use."""
+    process, url = start_server(trained_model)
+    address = urlsplit(url)
+    yield address.hostname, address.port
+    assert process.poll() is None, process.stderr.read()
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def request(server, method, path, body=None, headers=None, timeout=30):
+    """(status, Content-Type, body) of one request on a new connection."""
+    connection = http.client.HTTPConnection(*server, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+    finally:
+        connection.close()
+
+
+def raw_request(server, data):
+    """The status code the server answers to the bytes `data`, sent as they are."""
+    with socket.create_connection(server, timeout=30) as s:
+        s.sendall(data)
+        reply = b""
+        while b"\r\n" not in reply:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return int(reply.split()[1])
+
+
+def png_bytes(array_or_image):
+    image = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def predict(server, png, timeout=30):
+    status, kind, body = request(server, "POST", "/predict", png, {"Content-Type": "image/png"}, timeout)
+    assert (status, kind) == (200, "application/json"), body
+    return json.loads(body)
+
+
+@pytest.fixture(scope="module")
+def test_pngs(mnist):
+    """The first 20 MNIST test digits as PNG bytes, with their labels."""
+    images, labels = mnist["test"]
+    return [(png_bytes(images[i].reshape(28, 28)), int(labels[i])) for i in range(20)]
+
+
+def test_page_and_its_files_are_served_from_this_computer_only(server):
+    status, kind, page = request(server, "GET", "/")
+    assert (status, kind) == (200, "text/html; charset=utf-8")
+    page = page.decode()
+    assert '<canvas id="pad"' in page and 'id="clear"' in page
+    links = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sorted(links) == ["data:,", "draw.css", "draw.js"]  # no CDN, nothing from the network
+    for path, expected in (("/draw.js", "text/javascript"), ("/draw.css", "text/css")):
+        status, kind, text = request(server, "GET", path)
+        assert status == 200 and kind.startswith(expected)
+        assert b"http://" not in text and b"https://" not in text
+
+
+def test_model_describes_the_served_model(server, trained_model):
+    status, _, body = request(server, "GET", "/model")
+    _, meta = load_model(trained_model)
+    info = json.loads(body)
+    assert status == 200
+    assert info == {"model": str(trained_model), "hidden": 128, "raw": False,
+                    "test_accuracy": meta["test_accuracy"]}
+
+
+def test_predict_answers_as_predict_image_does(tmp_path, server, test_pngs, trained_model):
+    for i, (png, _) in enumerate(test_pngs[:5]):
+        (tmp_path / f"{i}.png").write_bytes(png)
+    result = run_script("predict_image.py", "--json", "--model", trained_model, tmp_path, cwd=tmp_path)
+    from_files = [json.loads(line) for line in result.stdout.splitlines()]
+    params, _ = load_model(trained_model)
+    for (png, label), expected in zip(test_pngs, from_files):
+        answer = predict(server, png)
+        assert answer["digit"] == expected["digit"] == label
+        assert answer["probabilities"] == expected["probabilities"]
+        assert answer["confidence"] == expected["confidence"]
+        # input and hidden, against an independent computation in float64
+        X = preprocess.to_mnist(Image.open(io.BytesIO(png))).reshape(784, 1)
+        np.testing.assert_allclose(answer["input"], X[:, 0], atol=5e-4)
+        A1 = np.maximum(0, params["W1"].astype(np.float64) @ X + params["b1"])
+        np.testing.assert_allclose(answer["hidden"], A1[:, 0], atol=1e-3)
+
+
+def blank_png(size):
+    return png_bytes(Image.new("L", size, 255))
+
+
+@pytest.mark.parametrize("method, path, body, headers, status, words", [
+    ("GET", "/nope", None, {}, 404, "no such page: /nope"),
+    ("GET", "/predict", None, {}, 405, "POST /predict"),
+    ("PUT", "/predict", b"x", {}, 405, "POST /predict"),
+    ("POST", "/model", b"x", {}, 405, "only answers GET"),
+    ("POST", "/predict", b"{}", {"Content-Type": "application/json"}, 415, "must be an image"),
+    ("POST", "/predict", b"", {"Content-Type": "image/png"}, 400, "body is empty"),
+    ("POST", "/predict", b"hello, world", {"Content-Type": "image/png"}, 400, "not an image file"),
+    ("POST", "/predict", "truncated", {"Content-Type": "image/png"}, 400, "cannot decode image"),
+    ("POST", "/predict", "blank", {"Content-Type": "image/png"}, 400, "no digit found"),
+    ("POST", "/predict", "huge", {"Content-Type": "image/png"}, 400, "image is too large"),
+    ("POST", "/predict", b"x" * 100, {"Content-Length": "999999999"}, 413, "too large"),
+    ("POST", "/predict", iter([b"x" * 100]), {"Content-Type": "image/png"}, 411, "Content-Length"),
+], ids=lambda v: v if isinstance(v, (int, str)) and not str(v).startswith("/") else None)
+def test_bad_requests_get_a_4xx_and_a_message(server, test_pngs, method, path, body, headers, status, words):
+    body = {"truncated": test_pngs[0][0][:60], "blank": blank_png((280, 280)),
+            "huge": blank_png((5000, 4000))}.get(body, body) if isinstance(body, str) else body
+    got, kind, reply = request(server, method, path, body, headers)
+    assert (got, kind) == (status, "application/json")
+    assert words in json.loads(reply)["error"]
+    assert predict(server, test_pngs[0][0])["digit"] == test_pngs[0][1]  # and the server goes on
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /two words HTTP/1.1\r\n\r\n",
+    b"POST /predict HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: ten\r\n\r\n",
+])
+def test_malformed_requests_get_400(server, data):
+    assert raw_request(server, data) == 400
+
+
+def test_concurrent_requests_each_get_their_own_answer(server, test_pngs):
+    expected = [predict(server, png) for png, _ in test_pngs]
+    jobs = [i for i in range(len(test_pngs)) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda i: predict(server, test_pngs[i][0]), jobs))
+    assert answers == [expected[i] for i in jobs]
+    assert sum(a["digit"] == test_pngs[i][1] for a, i in zip(answers, jobs)) >= 0.9 * len(jobs)
+
+
+def test_a_stalled_client_does_not_hold_up_others(server, test_pngs):
+    with socket.create_connection(server, timeout=30) as stalled:
+        stalled.sendall(b"POST /predict HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\nab")
+        # the server drops a stalled request after 10 s; this one is answered well before that
+        assert predict(server, test_pngs[1][0], timeout=5)["digit"] == test_pngs[1][1]
+
+
+def listening_addresses(port):
+    """The IPv4 addresses with a socket listening on `port`, from /proc/net/tcp."""
+    addresses = []
+    with open("/proc/net/tcp") as f:
+        for line in list(f)[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                addresses.append(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return addresses
+
+
+def test_listens_on_localhost_only_by_default(trained_model):
+    process, url = start_server(trained_model)
+    try:
+        address = urlsplit(url)
+        assert address.hostname == "127.0.0.1"
+        assert listening_addresses(address.port) == ["127.0.0.1"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_raw_serves_the_plain_resize(trained_model, test_pngs, mnist):
+    process, url = start_server(trained_model, "--raw")
+    try:
+        address = urlsplit(url)
+        answer = predict((address.hostname, address.port), test_pngs[0][0])
+        np.testing.assert_allclose(answer["input"], mnist["test"][0][0] / 255, atol=5e-4)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_ctrl_c_stops_the_server(trained_model):
+    process, _ = start_server(trained_model)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert out.strip().splitlines()[-1] == "Stopped." and err == ""
+
+
+def test_a_missing_model_is_reported_at_start(tmp_path):
+    result = run_script("predict_image.py", "--serve", "--port", "0", cwd=tmp_path, timeout=30)
+    assert_clean_error(result, "model_mnist.npz: file not found; train one with: python train.py")
+
+
+def test_a_port_in_use_is_reported(tmp_path, trained_model):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_script("predict_image.py", "--serve", "--port", port, "--model", trained_model,
+                            cwd=tmp_path, timeout=30)
+    assert_clean_error(result, f"cannot listen on 127.0.0.1:{port}", "in use", "--port")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--serve", "a.png"], "leave out IMAGE"),
+    (["--serve", "--json"], "leave out IMAGE"),
+    (["--serve", "--port", "70000"], "--port: must be at most 65535, got 70000"),
+    (["--serve", "--port", "http"], "--port: expected a whole number, got 'http'"),
+])
+def test_bad_serve_options_are_one_line(tmp_path, trained_model, args, words):
+    result = run_script("predict_image.py", *args, "--model", trained_model, cwd=tmp_path, timeout=30)
+    assert_clean_error(result, words)
+    assert result.returncode == 2
+
+
+
+def test_a_failure_inside_the_server_is_a_500_and_serving_goes_on(capsys):
+    def answer(image_bytes):
+        if image_bytes == b"bug":
+            raise RuntimeError("a bug in the answer")
+        return {"bytes": len(image_bytes)}
+
+    server = draw_server.make_server("127.0.0.1", 0, answer, {})
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        status, _, body = request(server.server_address, "POST", "/predict", b"bug", {"Content-Type": "image/png"})
+        assert status == 500 and "its log says why" in json.loads(body)["error"]
+        status, _, body = request(server.server_address, "POST", "/predict", b"fine", {"Content-Type": "image/png"})
+        assert status == 200 and json.loads(body) == {"bytes": 4}
+    finally:
+        server.shutdown()
+        server.server_close()
+    log = capsys.readouterr().err
+    assert "RuntimeError: a bug in the answer" in log and '"POST /predict HTTP/1.1" 500' in log
