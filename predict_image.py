@@ -157,13 +157,13 @@ def serve(args, params, meta):
     info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw,
             "test_accuracy": meta.get("test_accuracy")}
     server = draw_server.make_server(args.host, args.port, answer, info)
-    port = server.server_address[1]
-    everywhere = args.host in ("", "0.0.0.0")
-    print(f"Drawing page: http://{'127.0.0.1' if everywhere else args.host}:{port}/", flush=True)
-    if everywhere:
-        print("Listening on all of this computer's addresses: other computers can open the page too.")
-    print("Press Ctrl-C to stop.", flush=True)
     try:
+        port = server.server_address[1]
+        everywhere = args.host in ("", "0.0.0.0")
+        print(f"Drawing page: http://{'127.0.0.1' if everywhere else args.host}:{port}/", flush=True)
+        if everywhere:
+            print("Listening on all of this computer's addresses: other computers can open the page too.")
+        print("Press Ctrl-C to stop.", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         print("Stopped.")
