@@ -128,7 +128,8 @@ def read_image(headers, body):
     """The bytes of the image in a POST request's body, or RequestError saying what is wrong."""
     kind = headers.get("Content-Type", "application/octet-stream")
     if not kind.lower().startswith(IMAGE_TYPES):
-        raise RequestError(415, f"the body must be an image (Content-Type image/png, say), not {kind}")
+        raise RequestError(415, f"the body must be an image sent as image/png, image/jpeg, ..., not {kind} "
+                                "(curl: -H 'Content-Type: image/png')")
     length = headers.get("Content-Length")
     if length is None:
         raise RequestError(411, "send the image with a Content-Length header")
