@@ -28,9 +28,7 @@ def main():
     args = p.parse_args()
     if browser.missing():
         sys.exit(f"screenshot_draw_page.py: error: {browser.missing()}")
-    process, url = browser.start_server(args.model)
-    driver = browser.start_chromium(width=1200, height=800)
-    try:
+    with browser.serving(args.model) as (_, url), browser.chromium(width=1200, height=800) as driver:
         driver.get(url)
         browser.draw(driver, FIVE)
         browser.wait_for_answer(driver)
@@ -39,9 +37,6 @@ def main():
         size = driver.get_window_size()
         driver.set_window_size(size["width"], size["height"] + whole - shown)  # the whole page
         driver.save_screenshot(args.out)
-    finally:
-        driver.quit()
-        process.terminate()
     print(f"Screenshot written to {args.out}")
 
 

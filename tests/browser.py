@@ -4,6 +4,7 @@ Needs Debian's chromium and chromium-driver (or CHROMIUM / CHROMEDRIVER pointing
 other binaries) and the selenium package.
 """
 
+import contextlib
 import math
 import os
 import shutil
@@ -40,32 +41,43 @@ def missing():
     return None
 
 
-def start_chromium(width=1200, height=900):
-    """A headless Chromium with a fresh profile, controlled through selenium."""
+@contextlib.contextmanager
+def chromium(width=1200, height=900):
+    """A headless Chromium with a fresh profile, controlled through selenium; removed afterwards."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    profile = tempfile.mkdtemp(prefix="chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--hide-scrollbars", f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}",
-                 f"--window-size={width},{height}"):
+                 "--hide-scrollbars", f"--user-data-dir={profile}", f"--window-size={width},{height}"):
         options.add_argument(flag)
-    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
-def start_server(model, *options):
-    """`predict_image.py --serve` on a free port: (process, URL of the page)."""
+@contextlib.contextmanager
+def serving(model, *options):
+    """`predict_image.py --serve` on a free port: (process, URL of the page); stopped afterwards."""
     process = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "predict_image.py"), "--serve", "--port", "0",
          "--model", str(model), *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first_line = process.stdout.readline()
-    if not first_line.startswith("Drawing page: "):
-        process.kill()
-        raise RuntimeError(f"the server did not start: {first_line}{process.stderr.read()}")
-    return process, first_line.split()[-1]
+    try:
+        first_line = process.stdout.readline()
+        if not first_line.startswith("Drawing page: "):
+            raise RuntimeError(f"the server did not start: {first_line}{process.stderr.read()}")
+        yield process, first_line.split()[-1]
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=10)
 
 
 def densify(points, step=8):

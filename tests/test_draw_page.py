@@ -26,18 +26,11 @@ pytestmark = pytest.mark.skipif(why_not is not None, reason=why_not or "")
 @pytest.fixture(scope="module")
 def page(trained_model):
     """A browser showing the drawing page of a running server."""
-    process, url = browser.start_server(trained_model)
-    driver = browser.start_chromium()
-    driver.implicitly_wait(0)
-    try:
+    with browser.serving(trained_model) as (_, url), browser.chromium() as driver:
         driver.get(url)
         yield driver
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert errors == [], errors  # no script errors, no failed requests
-    finally:
-        driver.quit()
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def canvas_pixels(driver, canvas_id):
@@ -114,14 +107,10 @@ def test_the_model_is_named_on_the_page(page, trained_model):
 
 
 def test_a_stopped_server_is_reported_on_the_page(trained_model):
-    process, url = browser.start_server(trained_model)
-    driver = browser.start_chromium()
-    try:
+    with browser.serving(trained_model) as (process, url), browser.chromium() as driver:
         driver.get(url)
         process.terminate()
         process.wait(timeout=10)
         browser.draw(driver, browser.DIGITS[7])
         browser.wait_for_answer(driver, state="error")
         assert "is predict_image.py --serve still running?" in driver.find_element("id", "status").text
-    finally:
-        driver.quit()

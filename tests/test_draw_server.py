@@ -16,7 +16,7 @@ from PIL import Image
 
 import draw_server
 import preprocess
-from browser import start_server
+from browser import serving
 from conftest import assert_clean_error, run_script
 from model_file import load_model
 
@@ -24,12 +24,9 @@ from model_file import load_model
 @pytest.fixture(scope="module")
 def server(trained_model):
     """(host, port) of a running `predict_image.py --serve`; its process is checked alive after use."""
-    process, url = start_server(trained_model)
-    address = urlsplit(url)
-    yield address.hostname, address.port
-    assert process.poll() is None, process.stderr.read()
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(trained_model) as (process, url):
+        yield urlsplit(url).hostname, urlsplit(url).port
+        assert process.poll() is None, process.stderr.read()
 
 
 def request(server, method, path, body=None, headers=None, timeout=30):
@@ -180,31 +177,23 @@ def listening_addresses(port):
 
 
 def test_listens_on_localhost_only_by_default(trained_model):
-    process, url = start_server(trained_model)
-    try:
+    with serving(trained_model) as (_, url):
         address = urlsplit(url)
         assert address.hostname == "127.0.0.1"
         assert listening_addresses(address.port) == ["127.0.0.1"]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_raw_serves_the_plain_resize(trained_model, test_pngs, mnist):
-    process, url = start_server(trained_model, "--raw")
-    try:
+    with serving(trained_model, "--raw") as (_, url):
         address = urlsplit(url)
         answer = predict((address.hostname, address.port), test_pngs[0][0])
-        np.testing.assert_allclose(answer["input"], mnist["test"][0][0] / 255, atol=5e-4)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    np.testing.assert_allclose(answer["input"], mnist["test"][0][0] / 255, atol=5e-4)
 
 
 def test_ctrl_c_stops_the_server(trained_model):
-    process, _ = start_server(trained_model)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)
+    with serving(trained_model) as (process, _):
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert out.strip().splitlines()[-1] == "Stopped." and err == ""
 

@@ -102,7 +102,8 @@ function paintInput(values) {
   inputCanvas.getContext("2d").putImageData(image, 0, 0);
 }
 
-// One square per hidden unit, its brightness the unit's activation over the largest one.
+// One square per hidden unit, its brightness the unit's activation over the largest one;
+// a faint blue marks the active units too weak to show as grey.
 function paintHidden(A1) {
   const paint = hiddenCanvas.getContext("2d");
   paint.fillStyle = "black";
