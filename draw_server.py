@@ -13,7 +13,9 @@ is only read, never changed, so requests are answered side by side.
 import http.server
 import json
 import os
+import socket
 import sys
+import time
 import traceback
 from urllib.parse import urlsplit
 
@@ -29,6 +31,7 @@ MAX_BYTES = 5_000_000  # larger request bodies are refused without being read
 MAX_PIXELS = 16_000_000  # larger images are refused before they are decoded
 IMAGE_TYPES = ("image/", "application/octet-stream")
 TIMEOUT = 10  # seconds a client may stall in the middle of a request before it is dropped
+LINGER = 2  # seconds to read what a refused client still sends, so that it gets the refusal
 
 
 class RequestError(Exception):
@@ -56,6 +59,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page's many requests share one connection
     disable_nagle_algorithm = True  # send each answer at once, not after the client's delayed ACK
     timeout = TIMEOUT
+    refused = False  # set when a reply refuses the request: the connection then closes
 
     def do_GET(self):
         path = urlsplit(self.path).path
@@ -110,8 +114,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status >= 400:
             self.send_header("Connection", "close")
             self.close_connection = True
+            self.refused = True
         self.end_headers()
         self.wfile.write(body)
+
+    def finish(self):
+        super().finish()
+        if self.refused:
+            drain(self.connection, LINGER)
 
     def log_error(self, format, *args):
         """Log errors, but not the routine end of a kept-alive connection left idle for TIMEOUT s."""
@@ -144,6 +154,23 @@ def read_image(headers, body):
     if len(data) < size:
         raise RequestError(400, f"the body ended after {len(data):,} of {size:,} bytes")
     return data
+
+
+def drain(connection, seconds):
+    """Read and drop what the client still sends, for up to `seconds`, after the reply is out.
+
+    Closing a socket with unread input resets the connection; a client that sends
+    a whole refused body before it reads the reply (as Python's http.client does)
+    would then see the reset instead of the reply.
+    """
+    deadline = time.monotonic() + seconds
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(seconds)
+        while time.monotonic() < deadline and connection.recv(1 << 16):
+            pass
+    except OSError:
+        pass
 
 
 def make_server(host, port, answer, info):

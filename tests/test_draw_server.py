@@ -140,6 +140,14 @@ def test_bad_requests_get_a_4xx_and_a_message(server, test_pngs, method, path, b
     assert predict(server, test_pngs[0][0])["digit"] == test_pngs[0][1]  # and the server goes on
 
 
+@pytest.mark.parametrize("body, status", [(b"x" * 20_000_000, 413), (iter([b"x" * 100_000] * 200), 411)],
+                         ids=["oversized", "chunked"])
+def test_a_client_that_sends_all_of_a_refused_body_still_gets_the_refusal(server, body, status):
+    # http.client sends the whole body before it reads: the server must read it too, not reset
+    got, _, reply = request(server, "POST", "/predict", body, {"Content-Type": "image/png"})
+    assert got == status and json.loads(reply)["error"]
+
+
 @pytest.mark.parametrize("data", [
     b"GET /two words HTTP/1.1\r\n\r\n",
     b"POST /predict HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: ten\r\n\r\n",
