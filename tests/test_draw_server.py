@@ -191,6 +191,15 @@ def test_listens_on_localhost_only_by_default(trained_model):
         assert listening_addresses(address.port) == ["127.0.0.1"]
 
 
+def test_the_model_is_read_once_at_start(tmp_path, trained_model, test_pngs):
+    model = tmp_path / "model.npz"
+    model.write_bytes(trained_model.read_bytes())
+    with serving(model) as (_, url):
+        model.unlink()  # answers keep coming from the model in memory
+        answers = [predict((urlsplit(url).hostname, urlsplit(url).port), png) for png, _ in test_pngs[:3]]
+    assert [a["digit"] for a in answers] == [label for _, label in test_pngs[:3]]
+
+
 def test_raw_serves_the_plain_resize(trained_model, test_pngs, mnist):
     with serving(trained_model, "--raw") as (_, url):
         address = urlsplit(url)
