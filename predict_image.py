@@ -105,9 +105,13 @@ def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS
     A1, A2 = network_layers(params, digit_image)
     digit = int(A2.argmax())
     return {"digit": digit, "confidence": round(float(A2[digit]), 6),
-            "probabilities": [round(float(p), 6) for p in A2],
-            "input": [round(float(v), 3) for v in digit_image.ravel()],
-            "hidden": [round(float(a), 4) for a in A1]}
+            "probabilities": rounded(A2, 6), "input": rounded(digit_image.ravel(), 3),
+            "hidden": rounded(A1, 4)}
+
+
+def rounded(values, places):
+    """Plain Python floats rounded to `places` decimals, for short JSON."""
+    return [round(float(v), places) for v in values]
 
 
 def render(digit_image):
@@ -138,7 +142,7 @@ def result_text(path, digit_image, probabilities, args, prompted):
     confidence = float(probabilities[digit])
     if args.json:
         return json.dumps({"path": path, "digit": digit, "confidence": round(confidence, 6),
-                           "probabilities": [round(float(p), 6) for p in probabilities]})
+                           "probabilities": rounded(probabilities, 6)})
     lines = [render(digit_image)] if args.show else []
     top = top_k_text(probabilities, args.top) if args.top > 1 else None
     if prompted:
