@@ -27,7 +27,7 @@ FILES = {
     "/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
     "/draw.css": ("draw.css", "text/css; charset=utf-8"),
 }
-MAX_BYTES = 5_000_000  # larger request bodies are refused without being read
+MAX_BYTES = 5_000_000  # larger request bodies are refused (413) before they are processed
 MAX_PIXELS = 16_000_000  # larger images are refused before they are decoded
 IMAGE_TYPES = ("image/", "application/octet-stream")
 TIMEOUT = 10  # seconds a client may stall in the middle of a request before it is dropped

@@ -26,8 +26,9 @@ def main():
     p.add_argument("--model", default="model_mnist.npz", help="model file (default: %(default)s)")
     p.add_argument("--out", default=SCREENSHOT, help="PNG to write (default: docs/draw-page.png)")
     args = p.parse_args()
-    if browser.missing():
-        sys.exit(f"screenshot_draw_page.py: error: {browser.missing()}")
+    why_not = browser.missing()
+    if why_not:
+        sys.exit(f"screenshot_draw_page.py: error: {why_not}")
     with browser.serving(args.model) as (_, url), browser.chromium(width=1200, height=800) as driver:
         driver.get(url)
         browser.draw(driver, FIVE)

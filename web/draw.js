@@ -94,12 +94,13 @@ function setStatus(message, isError = false) {
 
 // The 28x28 input as the network gets it: 0 (black) to 1 (white), row by row.
 function paintInput(values) {
-  const image = inputCanvas.getContext("2d").createImageData(28, 28);
+  const paint = inputCanvas.getContext("2d");
+  const image = paint.createImageData(28, 28);
   values.forEach((v, i) => {
     image.data.fill(Math.round(255 * v), 4 * i, 4 * i + 3);
     image.data[4 * i + 3] = 255;
   });
-  inputCanvas.getContext("2d").putImageData(image, 0, 0);
+  paint.putImageData(image, 0, 0);
 }
 
 // One square per hidden unit, its brightness the unit's activation over the largest one;
