@@ -3,8 +3,20 @@
 import argparse
 import math
 import os
+import stat
 import sys
 import tempfile
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (sent by `kill`, `timeout`, schedulers) arriving where Ctrl-C would stop the script."""
+
+    exit_code = 143
+
+
+def raise_terminated(signum, frame):
+    """A signal handler: SIGTERM stops the script as Ctrl-C does, with exit code 143."""
+    raise Terminated
 
 
 class InputError(Exception):
@@ -24,15 +36,16 @@ def fail(prog, message, code=1):
 def run_main(prog, main, interrupted="interrupted"):
     """Run a script's main() and exit with its code; turn the expected failures into one line.
 
-    InputError -> its message, exit 1. Ctrl-C -> `interrupted`, exit 130. A closed
-    output pipe (e.g. `| head`) -> silent exit 1.
+    InputError -> its message, exit 1. Ctrl-C -> `interrupted`, exit 130 (SIGTERM,
+    where raise_terminated handles it: 143). A closed output pipe (e.g. `| head`)
+    -> silent exit 1.
     """
     try:
         sys.exit(main())
     except InputError as e:
         fail(prog, str(e))
-    except KeyboardInterrupt:
-        fail(prog, interrupted, code=130)
+    except KeyboardInterrupt as e:
+        fail(prog, interrupted, code=getattr(e, "exit_code", 130))
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         sys.exit(1)
@@ -64,6 +77,39 @@ def write_atomically(path, write):
         raise
 
 
+def open_regular_file(path, name=None):
+    """`path` opened for reading in binary, refused with an InputError unless it is a regular file.
+
+    A FIFO, a device or a socket would block a reader for ever or yield endless
+    data; it is opened without blocking, recognised and closed again.
+    """
+    name = path if name is None else name
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot open ({e.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        os.close(fd)
+        raise InputError(f"{name}: is a folder")
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise InputError(f"{name}: not a regular file (a {file_kind(mode)}); give a file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def file_kind(mode):
+    """'FIFO', 'character device', ... for a stat mode that is not a regular file."""
+    kinds = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+             (stat.S_ISSOCK, "socket"))
+    return next((kind for test, kind in kinds if test(mode)), "special file")
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a bad option is reported in one line that points to --help."""
 
@@ -74,6 +120,11 @@ class ArgumentParser(argparse.ArgumentParser):
 def positive_int(text):
     """argparse type: a whole number >= 1."""
     return whole_number(text, 1)
+
+
+def seed_number(text):
+    """argparse type: a random seed, a whole number >= 0."""
+    return whole_number(text, 0)
 
 
 def port_number(text):

@@ -28,7 +28,7 @@ def parse_args(argv=None):
                    help="images per digit (default: %(default)s)")
     p.add_argument("--out", metavar="DIR", default="test",
                    help="folder to write to, created if needed (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, metavar="N",
+    p.add_argument("--seed", type=cli.seed_number, default=0, metavar="N",
                    help="seed of the random choice of test images (default: %(default)s)")
     mnist_data.add_source_arguments(p)
     args = p.parse_args(argv)
@@ -56,15 +56,17 @@ def sample_path(out, digit, k):
 def written_by_us(path):
     """True if the PNG at `path` carries this script's mark (so it may be replaced)."""
     try:
-        with Image.open(path) as image:
+        with cli.open_regular_file(path) as f, Image.open(f) as image:
             return image.text.get("Software") == PROG
-    except Exception:  # noqa: BLE001 - anything unreadable is not ours
+    except Exception:  # noqa: BLE001 - anything unreadable, or not a regular file, is not ours
         return False
 
 
 def check_no_foreign_files(paths):
     """Refuse, before writing anything, to replace a file this script did not write."""
     for path in paths:
+        if os.path.lexists(path) and not os.path.isfile(path):
+            raise cli.InputError(f"{path} exists and is not a regular file; move it or choose another --out")
         if os.path.lexists(path) and not written_by_us(path):
             raise cli.InputError(f"{path} exists and was not written by {PROG}; "
                                  "move it or choose another --out")

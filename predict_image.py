@@ -9,7 +9,9 @@ import functools
 import io
 import json
 import os
+import re
 import sys
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -127,13 +129,29 @@ def top_k_text(probabilities, k):
 
 
 def ask_for_path():
-    """The path typed at the prompt, without the quotes a drag-and-drop adds; "" at Ctrl-D."""
+    """The path typed at the prompt, as `typed_path` reads it; "" at Ctrl-D."""
     try:
         text = input("Image path: ")
     except EOFError:
         print()
         return ""
-    return text.strip().strip("'\"")
+    return typed_path(text)
+
+
+def typed_path(text):
+    """The file a typed or dropped path means: quotes, shell escapes, file:// URLs and ~ undone.
+
+    Dropping a file on a terminal types its path quoted ('my digit.png'), with
+    backslash-escaped spaces (my\\ digit.png) or as a file:// URL, depending on the terminal.
+    """
+    text = text.strip()
+    if text[:1] in "'\"" and text[-1:] == text[:1] and len(text) > 1:
+        text = text[1:-1]
+    elif text.startswith("file://"):
+        text = unquote(urlsplit(text).path)
+    elif "\\" in text and not os.path.exists(text):
+        text = re.sub(r"\\(.)", r"\1", text)
+    return os.path.expanduser(text)
 
 
 def result_text(path, digit_image, probabilities, args, prompted):
@@ -158,8 +176,10 @@ def serve(args, params, meta):
     import draw_server
 
     answer = functools.partial(page_answer, params, raw=args.raw, max_pixels=draw_server.MAX_PIXELS)
-    info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw,
-            "test_accuracy": meta.get("test_accuracy")}
+    accuracy = meta.get("test_accuracy")
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 1:
+        accuracy = None  # a model from elsewhere may say anything in its meta
+    info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw, "test_accuracy": accuracy}
     server = draw_server.make_server(args.host, args.port, answer, info)
     try:
         port = server.server_address[1]

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cli import InputError
+from cli import InputError, open_regular_file
 
 MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
 WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, less noise
@@ -22,53 +22,96 @@ BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
+EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 
 
 def load_image(source, name=None, max_pixels=MAX_PIXELS):
-    """The decoded image in `source` (a path or a binary file object), refusing non-images,
-    truncated files and decompression bombs. Errors name the image as `name` (default: the path).
+    """The decoded image in `source` (a path or a binary file object), refusing anything but a
+    regular file, non-images, truncated files and decompression bombs. Errors name the image as
+    `name` (default: the path). A large JPEG is decoded at reduced size (at least WORK_SIZE px).
     """
     name = source if name is None else name
+    file = source if hasattr(source, "read") else open_regular_file(source, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
+            image = Image.open(file)
             width, height = image.size
             if width * height > max_pixels:
-                image.close()
                 raise InputError(f"{name}: image is too large ({width}x{height} pixels, "
                                  f"at most {max_pixels:,} are read)")
+            if image.format == "JPEG":
+                image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
             image.load()
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a folder") from None
     except UnidentifiedImageError:
-        kind = "empty file" if byte_size(source) == 0 else "not an image file PIL can read"
+        kind = "empty file" if byte_size(file) == 0 else "not an image file PIL can read"
         raise InputError(f"{name}: {kind}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{name}: image is too large (possible decompression bomb)") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{name}: cannot decode image ({e})") from None
+    finally:
+        if file is not source:
+            file.close()
     return image
 
 
-def byte_size(source):
-    """The size in bytes of a file given by path or as a seekable file object."""
-    return source.seek(0, os.SEEK_END) if hasattr(source, "seek") else os.path.getsize(source)
+def byte_size(file):
+    """The size in bytes of a seekable file object."""
+    return file.seek(0, os.SEEK_END)
 
 
 def apply_exif_orientation(image):
     """The image turned the way the camera's EXIF orientation tag says it was held."""
+    if image.getexif().get(EXIF_ORIENTATION, 1) == 1:
+        return image
     return ImageOps.exif_transpose(image)
 
 
+def common_mode(image):
+    """The image in one of the modes the next steps read: L, LA, RGB, RGBA, I or F.
+
+    I holds whole numbers (16-bit scans, 32-bit TIFFs), F floating-point values;
+    both keep their full range, which `flatten_transparency` scales to [0, 1].
+    """
+    transparent = "transparency" in image.info
+    if image.mode in ("LA", "RGBA") or (image.mode in ("L", "RGB", "I", "F") and not transparent):
+        return image
+    if image.mode.startswith("I;16"):
+        return image.convert("I")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode in ("L", "La", "PA"):
+        return image.convert("LA")
+    if "A" in image.mode or "a" in image.mode or transparent:
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
 def shrink_large(image):
-    """The image shrunk so its longer side is at most WORK_SIZE px (anti-aliased)."""
-    if max(image.size) > WORK_SIZE:
-        image = image.copy()
-        image.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX)
-    return image
+    """The image shrunk so its longer side is at most WORK_SIZE px (averaging blocks of pixels)."""
+    width, height = image.size
+    scale = WORK_SIZE / max(width, height)
+    if scale >= 1:
+        return image
+    return image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
+
+
+def gray_levels(image):
+    """A grayscale array in [0, 1] of an image without transparency, at the full range of its mode.
+
+    8-bit modes span 0-255; I (16- or 32-bit whole numbers) and F (floats) are
+    divided by the smallest of 255, 65535 and 2**32 - 1 that holds their largest
+    value (F values up to 1 are taken as they are; negative values shift the scale).
+    """
+    if image.mode not in ("I", "F"):
+        return np.asarray(image.convert("L"), np.float32) / 255
+    values = np.nan_to_num(np.asarray(image, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low = min(0.0, float(values.min()))
+    high = float(values.max()) - low
+    scales = (1.0, 255.0, 65535.0, 2.0**32 - 1) if image.mode == "F" else (255.0, 65535.0, 2.0**32 - 1)
+    full = next((s for s in scales if high <= s), high)
+    return ((values - low) / full).astype(np.float32)
 
 
 def flatten_transparency(image):
@@ -78,12 +121,10 @@ def flatten_transparency(image):
     opaque pixels are the strokes, dark or light. They are composited onto white
     if they are dark and onto black if they are light, so the ink always stands out.
     """
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    if not has_alpha:
-        return np.asarray(image.convert("L"), np.float32) / 255
-    rgba = image.convert("RGBA")
-    alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255
-    gray = np.asarray(rgba.convert("L"), np.float32) / 255
+    if image.mode not in ("LA", "RGBA"):
+        return gray_levels(image)
+    alpha = np.asarray(image.getchannel("A"), np.float32) / 255
+    gray = np.asarray(image.convert("L"), np.float32) / 255
     if alpha.min() > 0.99:
         return gray
     ink_level = np.sum(gray * alpha) / max(np.sum(alpha), 1e-6)
@@ -188,10 +229,14 @@ def centre_by_mass(gray, size=SIZE, centre=CENTRE):
     return out
 
 
+def to_gray(image):
+    """The decoded image as a grayscale array in [0, 1], turned upright and at most WORK_SIZE px."""
+    return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
+
+
 def to_mnist(image, path="image"):
     """28x28 array in [0, 1], light digit on black, sized and centred as MNIST's digits are."""
-    gray = flatten_transparency(shrink_large(apply_exif_orientation(image)))
-    gray = remove_background(make_ink_light(gray), path)
+    gray = remove_background(make_ink_light(to_gray(image)), path)
     return centre_by_mass(scale_to_box(crop_to_ink(gray)))
 
 

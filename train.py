@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import time
 
 import numpy as np
@@ -38,7 +37,7 @@ def parse_args(argv=None):
                "  python train.py --batch-size 128 --lr 0.1 --momentum 0.9 --epochs 15\n"
                "                                     # the fast recipe: about 98% in seconds\n"
                "  python train.py --limit 5000 --epochs 50 --batch-size 64 --lr 0.05 --momentum 0.9 "
-               "--plot report.png",
+               "--model experiment.npz --plot report.png",
     )
     p.add_argument("--epochs", type=cli.positive_int, default=500, metavar="N",
                    help="passes over the training set (default: %(default)s)")
@@ -51,9 +50,9 @@ def parse_args(argv=None):
                    help="momentum coefficient in [0, 1) (default: %(default)s, plain gradient descent)")
     p.add_argument("--hidden", type=cli.positive_int, default=128, metavar="N",
                    help="units in the hidden layer (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, metavar="N",
-                   help="seed for the initial weights and the shuffling; the same seed and data "
-                        "give the same model (default: %(default)s)")
+    p.add_argument("--seed", type=cli.seed_number, default=0, metavar="N",
+                   help="seed for the initial weights and the shuffling; the same seed, data and "
+                        "options give the same weights (default: %(default)s)")
     mnist_data.add_source_arguments(p)
     p.add_argument("--limit", type=cli.positive_int, default=None, metavar="N",
                    help="train on the first N training images only (for quick experiments)")
@@ -76,10 +75,60 @@ def check_output_path(option, path, example):
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise cli.InputError(f"{option} {path}: is a folder; give a file name such as {example}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise cli.InputError(f"{option} {path}: exists and is not a regular file; give a file name "
+                             f"such as {example}")
     if not os.path.isdir(folder):
         raise cli.InputError(f"{option} {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise cli.InputError(f"{option} {path}: folder {folder} is not writable")
+
+
+def available_memory():
+    """Bytes of memory available to a new process (MemAvailable in /proc/meminfo), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def training_memory(m, args, m_test=10_000):
+    """An upper estimate, in bytes, of the memory training needs: the data and the largest arrays.
+
+    X and Y for m images and the test set; the parameters with their gradients,
+    velocities and update temporaries (4 copies of W1's size); per step, Z1, A1,
+    dA1 and dZ1 (h x batch each), the batch's copy of X, and the test-set forward pass.
+    """
+    size = np.dtype(args.dtype).itemsize
+    h, batch = args.hidden, min(args.batch_size or m, m)
+    data = (784 + 10) * m * size + 784 * m_test * size + 785 * (60_000 + m_test)
+    params = 4 * (h * 784 + 11 * h + 10) * size
+    step = (4 * h * batch + (784 if args.batch_size else 0) * batch) * size + h * batch
+    evaluation = 2 * h * m_test * size
+    return data + params + step + evaluation
+
+
+def check_memory(args):
+    """Refuse, before loading data, a network too large for this computer's memory."""
+    m = min(args.limit or 60_000, 60_000)
+    needed, available = training_memory(m, args), available_memory()
+    if available is not None and needed > available:
+        raise cli.InputError(f"--hidden {args.hidden}: training would need about {needed / 2**30:,.1f} GiB "
+                             f"of memory and {available / 2**30:.1f} GiB is available; choose a smaller "
+                             "--hidden (or --batch-size)")
+
+
+def interrupted_path(path):
+    """model_mnist.npz -> model_mnist.interrupted.npz: where an interrupted run keeps what it learned."""
+    stem, ext = os.path.splitext(path)
+    return f"{stem}.interrupted{ext or '.npz'}"
 
 
 def describe_algorithm(args):
@@ -165,9 +214,11 @@ def progress_reporter(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, cli.raise_terminated)  # until training starts: stop as Ctrl-C does
     check_output_path("--model", args.model, "model_mnist.npz")
     if args.plot is not None:
         check_output_path("--plot", args.plot, "report.png")
+    check_memory(args)
     dtype = np.dtype(args.dtype).type
     source = args.data if args.data is not None else args.source
 
@@ -185,17 +236,19 @@ def main(argv=None):
               f"{args.epochs} epochs, seed {args.seed}")
 
     params = network.init_params(n_h=args.hidden, seed=args.seed, dtype=dtype)
-    stop = threading.Event()
+    stopped_by = []  # the signal that asked training to stop
 
     def request_stop(signum, frame):
-        stop.set()
+        stopped_by.append(signum)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+        signal.signal(signal.SIGTERM, cli.raise_terminated)
 
-    signal.signal(signal.SIGINT, request_stop)  # from here on, Ctrl-C ends training cleanly
+    signal.signal(signal.SIGINT, request_stop)  # from here on, Ctrl-C and SIGTERM end training cleanly
+    signal.signal(signal.SIGTERM, request_stop)
     started = time.perf_counter()
     try:
         test = None if args.quiet and args.plot is None else (X_test, y_test)
-        history = train(params, X, Y, args, stop.is_set, progress_reporter(args), test)
+        history = train(params, X, Y, args, lambda: bool(stopped_by), progress_reporter(args), test)
     except FloatingPointError as e:
         raise cli.InputError(f"{e}; try a smaller learning rate, e.g. --lr {args.lr / 10:g} "
                              f"({args.model} was not written)") from None
@@ -203,32 +256,41 @@ def main(argv=None):
 
     test_accuracy, per_digit = evaluate(params, X_test, y_test)
     epochs_done = history[-1]["epoch"] if history else 0
+    interrupted = bool(stopped_by)
     meta = {
-        "epochs": args.epochs, "epochs_completed": epochs_done, "interrupted": stop.is_set(),
+        "epochs": args.epochs, "epochs_completed": epochs_done, "interrupted": interrupted,
         "lr": args.lr, "batch_size": args.batch_size, "momentum": args.momentum,
         "hidden": args.hidden, "seed": args.seed, "source": source, "limit": args.limit,
         "dtype": args.dtype, "test_accuracy": test_accuracy, "train_seconds": round(train_seconds, 3),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "history": every_nth(history, max(1, len(history) // 50)),
     }
-    if stop.is_set():
+    model_path = args.model
+    if interrupted:
         print(f"Interrupted during epoch {epochs_done}/{args.epochs}: saving what was learned so far.")
-    save_model(args.model, params, meta)
-    if args.plot is not None:
-        from report import training_report_png
-
-        title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
-        png = training_report_png(params, history, X_test, y_test, title)
-        cli.write_atomically(args.plot, lambda f: f.write(png))
+        if os.path.lexists(args.model):  # an interrupted run never replaces a model
+            model_path = interrupted_path(args.model)
+            print(f"{args.model} is kept as it was; this run's model goes to {model_path}.")
+    save_model(model_path, params, meta)
 
     correct = round(test_accuracy * X_test.shape[1])
     print(f"Test accuracy: {test_accuracy:.4f} ({correct}/{X_test.shape[1]} held-out test images)")
     print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
     print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
-    print(f"Model written to {args.model}")
+    print(f"Model written to {model_path}", flush=True)
     if args.plot is not None:
+        from report import training_report_png
+
+        title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
+        png = training_report_png(params, history, X_test, y_test, title)
+        try:
+            cli.write_atomically(args.plot, lambda f: f.write(png))
+        except cli.InputError as e:
+            raise cli.InputError(f"{e} (the model was written to {model_path})") from None
         print(f"Training report written to {args.plot}")
-    return 130 if stop.is_set() else 0
+    if interrupted:
+        return 143 if stopped_by[0] == signal.SIGTERM else 130
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ digit enlarged to 300 px, printed as dark ink on unevenly lit, noisy gray paper,
 rotated and placed off-centre, saved as a JPEG - the kind of image a phone gives.
 """
 
+import argparse
 import os
 import sys
 
@@ -44,7 +45,7 @@ def make_example_photo(index=2, seed=0):
 
 def steps(image):
     """(title, array) for the image after each step of preprocess.to_mnist."""
-    gray = preprocess.flatten_transparency(preprocess.shrink_large(preprocess.apply_exif_orientation(image)))
+    gray = preprocess.to_gray(image)
     light = preprocess.make_ink_light(gray)
     clean = preprocess.remove_background(light)
     cropped = preprocess.crop_to_ink(clean)
@@ -61,15 +62,20 @@ def steps(image):
 
 
 def main():
+    p = argparse.ArgumentParser(description="Draw the preprocessing figure: one photo-like digit "
+                                            "through every step of preprocess.py.")
+    p.add_argument("--example", default=EXAMPLE, help="where to write the input photo (default: %(default)s)")
+    p.add_argument("--out", default=FIGURE, help="where to write the figure (default: %(default)s)")
+    args = p.parse_args()
     photo, label = make_example_photo()
-    photo.save(EXAMPLE, quality=85)
-    image = preprocess.load_image(EXAMPLE)
+    photo.save(args.example, quality=85)
+    image = preprocess.load_image(args.example)
     panels = steps(image)
     raw = preprocess.to_raw(image)
 
     fig, axes = plt.subplots(1, 8, figsize=(18, 3.6), width_ratios=[1.6, 1.6, 1.6, 1.6, 1, 1, 1, 1])
     axes[0].imshow(np.asarray(image))
-    axes[0].set_title(f"input: {os.path.basename(EXAMPLE)}\n640x480 JPEG", fontsize=10)
+    axes[0].set_title(f"input: {os.path.basename(args.example)}\n640x480 JPEG", fontsize=10)
     for ax, (title, array) in zip(axes[1:7], panels, strict=True):
         ax.imshow(array, cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
@@ -79,8 +85,8 @@ def main():
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(FIGURE, dpi=70)
-    print(f"Wrote {EXAMPLE} (a handwritten {label}) and {FIGURE}")
+    fig.savefig(args.out, dpi=70)
+    print(f"Wrote {args.example} (a handwritten {label}) and {args.out}")
 
 
 if __name__ == "__main__":

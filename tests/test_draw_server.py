@@ -1,12 +1,18 @@
 """predict_image.py --serve over plain HTTP: the page's files, /model, /predict, bad requests, load."""
 
+import contextlib
 import http.client
 import io
 import json
+import os
 import re
 import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -17,7 +23,7 @@ from PIL import Image
 import draw_server
 import preprocess
 from browser import serving
-from conftest import assert_clean_error, run_script
+from conftest import ROOT, assert_clean_error, run_script
 from model_file import load_model
 
 
@@ -128,7 +134,8 @@ def blank_png(size):
     ("POST", "/predict", "truncated", {"Content-Type": "image/png"}, 400, "cannot decode image"),
     ("POST", "/predict", "blank", {"Content-Type": "image/png"}, 400, "no digit found"),
     ("POST", "/predict", "huge", {"Content-Type": "image/png"}, 400, "image is too large"),
-    ("POST", "/predict", b"x" * 100, {"Content-Length": "999999999"}, 413, "too large"),
+    ("POST", "/predict", b"x" * 100, {"Content-Type": "image/png", "Content-Length": "999999999"}, 413,
+     "too large"),
     ("POST", "/predict", iter([b"x" * 100]), {"Content-Type": "image/png"}, 411, "Content-Length"),
 ], ids=lambda v: v if isinstance(v, (int, str)) and not str(v).startswith("/") else None)
 def test_bad_requests_get_a_4xx_and_a_message(server, test_pngs, method, path, body, headers, status, words):
@@ -261,3 +268,228 @@ def test_a_failure_inside_the_server_is_a_500_and_serving_goes_on(capsys):
         server.server_close()
     log = capsys.readouterr().err
     assert "RuntimeError: a bug in the answer" in log and '"POST /predict HTTP/1.1" 500' in log
+
+
+# Hostile pages and busy servers ----------------------------------------------------------------
+
+def raw_reply(server, data, timeout=30):
+    """(status, headers as a lower-case dict, body) of the reply to the bytes `data`, sent as they are."""
+    with socket.create_connection(server, timeout=timeout) as s:
+        s.sendall(data)
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict((k.lower(), v.strip()) for k, _, v in (line.partition(":") for line in lines[1:]))
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize("host, status", [
+    ("attacker.example:{port}", 403), ("attacker.example", 403), ("127.0.0.1.attacker.example:{port}", 403),
+    ("10.0.0.1:{port}", 403), ("127.0.0.1:{port}", 200), ("localhost:{port}", 200), ("LOCALHOST.:{port}", 200),
+    ("[::1]:{port}", 200), ("127.0.0.2:{port}", 200),
+])
+def test_only_requests_addressed_to_this_server_are_answered(server, test_pngs, host, status):
+    host = host.format(port=server[1])
+    for method, path, body, headers in (("GET", "/model", None, {}), ("GET", "/", None, {}),
+                                        ("POST", "/predict", test_pngs[0][0], {"Content-Type": "image/png"})):
+        got, kind, reply = request(server, method, path, body, {**headers, "Host": host})
+        assert got == status, (method, path, reply)
+        if status == 403:
+            assert kind == "application/json" and "host name" in json.loads(reply)["error"]
+
+
+@pytest.mark.parametrize("origin, status", [
+    ("http://127.0.0.1:{port}", 200), ("http://attacker.example", 403), ("http://127.0.0.1:1", 403),
+    ("null", 403), ("https://127.0.0.1:{port}", 403),
+])
+def test_only_the_page_itself_may_post(server, test_pngs, origin, status):
+    headers = {"Content-Type": "image/png", "Origin": origin.format(port=server[1])}
+    got, _, reply = request(server, "POST", "/predict", test_pngs[0][0], headers)
+    assert got == status, reply
+    if status == 403:
+        assert "other web pages" in json.loads(reply)["error"]
+
+
+def test_a_post_without_an_image_content_type_is_refused(server, test_pngs):
+    """Browsers send a POST without Content-Type (or with text/plain) cross-site without asking first."""
+    for kind in (None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        head = f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(test_pngs[0][0])}\r\n"
+        head += f"Content-Type: {kind}\r\n" if kind else ""
+        status, _, body = raw_reply(server, head.encode() + b"\r\n" + test_pngs[0][0])
+        assert status == 415 and "must be an image" in json.loads(body)["error"]
+
+
+def test_a_content_length_of_other_digits_is_a_400(server):
+    status, _, body = raw_reply(server, "POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                                        "Content-Length: \u00b2\r\n\r\nab".encode("latin-1"))
+    assert status == 400 and "Content-Length" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("OPTIONS", "/predict", "POST"), ("OPTIONS", "/", "GET, HEAD"), ("BREW", "/predict", "POST"),
+    ("GET", "/predict", "POST"), ("DELETE", "/model", "GET, HEAD"), ("POST", "/draw.js", "GET, HEAD"),
+])
+def test_other_methods_get_a_json_405_with_allow(server, method, path, allow):
+    status, headers, body = raw_reply(server, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    assert (status, headers["content-type"], headers["allow"]) == (405, "application/json", allow)
+    assert json.loads(body)["error"]
+
+
+def test_head_gets_the_headers_of_get_without_the_body(server):
+    status, headers, body = raw_reply(server, b"HEAD /model HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    _, _, full = request(server, "GET", "/model")
+    assert status == 200 and int(headers["content-length"]) == len(full) and body == b""
+
+
+@contextlib.contextmanager
+def server_process(model):
+    """`predict_image.py --serve` with its log in a file (a busy server logs much): (pid, (host, port))."""
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen([sys.executable, os.path.join(ROOT, "predict_image.py"), "--serve",
+                                    "--port", "0", "--model", str(model)],
+                                   stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            url = process.stdout.readline().split()[-1]
+            yield process.pid, (urlsplit(url).hostname, urlsplit(url).port)
+            assert process.poll() is None
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+
+
+def process_status(pid, field):
+    """A number from /proc/PID/status: VmRSS and VmHWM in MiB, Threads as a count."""
+    with open(f"/proc/{pid}/status") as f:
+        value = next(line.split()[1] for line in f if line.startswith(field + ":"))
+    return int(value) / 1024 if field.startswith("Vm") else int(value)
+
+
+def test_large_images_sent_at_once_keep_memory_bounded(trained_model):
+    """16 clients at once send a 70 KB PNG that decodes to 4000x4000 RGBA (64 MB)."""
+    big = png_bytes(Image.new("RGBA", (4000, 4000), (0, 0, 0, 0)))
+    assert len(big) < 100_000
+    with server_process(trained_model) as (pid, address):
+        started = process_status(pid, "VmRSS")
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            replies = list(pool.map(lambda _: raw_reply(address, (
+                f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                f"Content-Length: {len(big)}\r\n\r\n").encode() + big), range(16)))
+        peak = process_status(pid, "VmHWM")
+        statuses = sorted(status for status, _, _ in replies)
+        print(f"RSS at start {started:.0f} MiB, peak {peak:.0f} MiB; statuses {statuses}")
+        assert set(statuses) <= {400, 503} and 400 in statuses  # a transparent image holds no digit
+        assert all(headers.get("retry-after") == "1" for status, headers, _ in replies if status == 503)
+        assert peak < 400
+
+
+def test_slow_and_idle_connections_do_not_crowd_out_others(trained_model, test_pngs):
+    """2,000 connections that send half a request and wait; normal requests are still answered."""
+    with server_process(trained_model) as (pid, address):
+        slow = []
+        try:
+            for _ in range(2000):
+                s = socket.create_connection(address, timeout=30)
+                s.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n")
+                slow.append(s)
+            times = []
+            for i in range(60):
+                started = time.perf_counter()
+                answer = predict(address, test_pngs[i % 20][0], timeout=10)
+                times.append(time.perf_counter() - started)
+                assert answer["digit"] in range(10)
+            threads, rss = process_status(pid, "Threads"), process_status(pid, "VmRSS")
+        finally:
+            for s in slow:
+                s.close()
+    p99 = sorted(times)[int(0.99 * len(times))]
+    print(f"under 2,000 slow connections: p99 {p99 * 1000:.0f} ms, {threads} threads, RSS {rss:.0f} MiB")
+    assert p99 < 1.0 and threads < 20 and rss < 400
+
+
+def test_huge_headers_are_refused_without_holding_them(trained_model):
+    with server_process(trained_model) as (pid, address):
+        headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(6000))  # 6 MB
+        replies = []
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            replies = list(pool.map(lambda _: raw_reply(address, b"GET /model HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                        + headers + b"\r\n"), range(10)))
+        peak = process_status(pid, "VmHWM")
+    assert all(status == 431 for status, _, _ in replies)
+    assert peak < 200
+
+
+def in_process_server(answer, host="127.0.0.1", **limits):
+    """A draw_server running in this process with some limits changed: (server, thread)."""
+    server = draw_server.make_server(host, 0, answer, {}, draw_server.LIMITS._replace(**limits))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def test_a_request_trickled_byte_by_byte_meets_a_deadline():
+    server, thread = in_process_server(lambda image: {"bytes": len(image)}, deadline=1.5)
+    try:
+        with socket.create_connection(server.server_address, timeout=30) as s:
+            s.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                      b"Content-Length: 100\r\n\r\n")
+            started = time.monotonic()
+            for _ in range(5):  # one byte every 0.5 s: each read is quick, the whole request is not
+                s.sendall(b"x")
+                time.sleep(0.5)
+            reply = s.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 408 ") and time.monotonic() - started < 4
+        status, _, body = request(server.server_address, "POST", "/predict", b"fine", {"Content-Type": "image/png"})
+        assert status == 200 and json.loads(body) == {"bytes": 4}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_beyond_the_connection_limit_the_longest_waiting_is_closed():
+    server, thread = in_process_server(lambda image: {"bytes": len(image)}, connections=20)
+    try:
+        idle = [socket.create_connection(server.server_address, timeout=30) for _ in range(40)]
+        status, _, body = request(server.server_address, "POST", "/predict", b"fine", {"Content-Type": "image/png"})
+        assert status == 200
+        time.sleep(0.5)
+        closed = 0
+        for s in idle:
+            s.setblocking(False)
+            try:
+                closed += s.recv(1) == b""
+            except BlockingIOError:
+                pass
+            except ConnectionError:
+                closed += 1
+            s.close()
+        assert closed >= 20
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_model_whose_meta_says_odd_things_is_served_without_them(tmp_path, trained_model):
+    params, meta = load_model(trained_model)
+    from model_file import save_model
+    save_model(tmp_path / "odd.npz", params, {**meta, "test_accuracy": "<b>excellent</b>"})
+    with serving(tmp_path / "odd.npz") as (_, url):
+        status, _, body = request((urlsplit(url).hostname, urlsplit(url).port), "GET", "/model")
+    assert status == 200 and json.loads(body)["test_accuracy"] is None
+
+
+def test_a_server_open_to_the_network_answers_to_this_computers_names_and_addresses():
+    server, thread = in_process_server(lambda image: {"bytes": len(image)}, host="0.0.0.0")
+    port = server.server_address[1]
+    try:
+        for host, status in ((f"192.168.1.20:{port}", 200), (f"[fe80::1]:{port}", 200),
+                             (f"{socket.gethostname()}:{port}", 200), (f"attacker.example:{port}", 403)):
+            got, _, _ = request(("127.0.0.1", port), "GET", "/model", headers={"Host": host})
+            assert got == status, host
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,5 +1,6 @@
 """generate_test_set.py as a user runs it, and the round trip into predict_image.py."""
 
+import os
 import re
 
 import numpy as np
@@ -68,6 +69,7 @@ def test_bad_options(tmp_path):
     (tmp_path / "afile").write_text("x")
     assert_clean_error(run_script(GENERATE, "--out", "afile", cwd=tmp_path), "--out afile", "not a folder")
     assert_clean_error(run_script(GENERATE, "--data", "nowhere", cwd=tmp_path), "--data nowhere")
+    assert_clean_error(run_script(GENERATE, "--seed", "-1", cwd=tmp_path), "--seed", "at least 0")
 
 
 def test_round_trip_into_predict_image(tmp_path, trained_model):
@@ -79,3 +81,11 @@ def test_round_trip_into_predict_image(tmp_path, trained_model):
     for line in lines:
         label, predicted = re.fullmatch(r"test/digit_(\d)_sample_\d\.png: (\d) \(confidence .*\)", line).groups()
         assert label == predicted, line
+
+
+def test_a_fifo_in_the_folder_is_refused_not_waited_on(tmp_path):
+    (tmp_path / "test").mkdir()
+    os.mkfifo(tmp_path / "test" / "digit_3_sample_1.png")
+    result = run_script(GENERATE, cwd=tmp_path, timeout=60)
+    assert_clean_error(result, "digit_3_sample_1.png", "not a regular file")
+    assert sample_files(tmp_path / "test") == ["digit_3_sample_1.png"]

@@ -286,3 +286,108 @@ def test_pen_drawings_thin_or_thick_are_read(tmp_path, trained_model, pen_width)
     result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["digit"] for a in answers] == sorted(PEN_STROKES)
+
+
+# Odd files ------------------------------------------------------------------------------------
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path, digits, trained_model):
+    fifo = tmp_path / "f.png"
+    os.mkfifo(fifo)
+    assert_clean_error(run_predict(fifo, cwd=tmp_path, model=trained_model), "f.png", "not a regular file", "FIFO")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    os.mkfifo(folder / "a.png")
+    (folder / "b.png").write_bytes((digits / "00_7.png").read_bytes())
+    result = run_predict(folder, cwd=tmp_path, model=trained_model)
+    assert result.returncode == 1 and result.stdout.startswith(f"{folder / 'b.png'}: 7 ")
+    assert "a.png: not a regular file" in result.stderr
+    assert_clean_error(run_predict(digits / "00_7.png", cwd=tmp_path, model=fifo), "model", "not a regular file")
+
+
+def dark_gray_seven(size=200):
+    """A 7 of ink 0.3 on paper 1.0, as floats in [0, 1]."""
+    mask = np.asarray(ink_mask(7, "DejaVuSans.ttf", 120, 0), np.float32) / 255
+    page = np.ones((size, size), np.float32)
+    page[40:40 + mask.shape[0], 50:50 + mask.shape[1]] -= 0.7 * mask
+    return page
+
+
+@pytest.mark.parametrize("kind", ["16-bit PNG", "32-bit integer TIFF", "float TIFF", "float TIFF 0-255",
+                                  "8-bit PNG"])
+def test_every_pixel_depth_is_read_at_its_real_range(tmp_path, trained_model, kind):
+    page = dark_gray_seven()
+    image = {"16-bit PNG": lambda: Image.fromarray((page * 65535).astype(np.uint16)),
+             "32-bit integer TIFF": lambda: Image.fromarray((page * 65535).astype(np.int32), "I"),
+             "float TIFF": lambda: Image.fromarray(page, "F"),
+             "float TIFF 0-255": lambda: Image.fromarray(page * 255, "F"),
+             "8-bit PNG": lambda: Image.fromarray((page * 255).astype(np.uint8))}[kind]()
+    path = tmp_path / ("seven.tif" if "TIFF" in kind else "seven.png")
+    image.save(path)
+    result = run_predict("--json", path, cwd=tmp_path, model=trained_model)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["digit"] == 7 and answer["confidence"] > 0.8, (Image.open(path).mode, answer)
+
+
+def saved_npy(path):
+    np.save(path.with_suffix(".npy"), np.zeros((128, 784)))
+    path.with_suffix(".npy").rename(path)
+
+
+def zip_of_text(path):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        for name in ("W1", "b1", "W2", "b2"):
+            z.writestr(f"{name}.npy", b"just some text, not an array")
+
+
+def huge_claim(path):
+    """An .npz whose W1 is only a header claiming 10**9 hidden units (5.7 TiB of float64)."""
+    import io
+    import zipfile
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**9, 784)})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("W1.npy", header.getvalue())
+        for name, array in original_model().items():
+            if name != "W1":
+                buffer = io.BytesIO()
+                np.save(buffer, array)
+                z.writestr(f"{name}.npy", buffer.getvalue())
+
+
+def meta_list(path):
+    write_npz(path, **original_model(), meta=np.array("[1, 2, 3]"))
+
+
+@pytest.mark.parametrize("make, words", [
+    (saved_npy, ["single NumPy array (.npy)", "W1 b1 W2 b2"]),
+    (zip_of_text, ["W1 is not a NumPy array"]),
+    (huge_claim, ["W1", "claims shape (1000000000, 784)"]),
+    (meta_list, ["meta is JSON but not an object"]),
+    (lambda p: Image.new("L", (8, 8)).save(p, "PNG"), ["not a zip archive"]),
+    (lambda p: p.write_text("hello"), ["not a zip archive"]),
+], ids=["npy", "zip-of-text", "huge-shape", "meta-list", "png", "text"])
+def test_files_that_are_not_models_are_named_for_what_they_are(tmp_path, digits, make, words):
+    model = tmp_path / "model.npz"
+    make(model)
+    result = run_predict(digits / "00_7.png", cwd=tmp_path, model=model)
+    assert_clean_error(result, "model.npz", *words)
+    assert "pickled" not in result.stderr
+    assert_clean_error(run_script(PREDICT, "--serve", "--port", "0", "--model", model, cwd=tmp_path,
+                                  timeout=30), *words)
+
+
+@pytest.mark.parametrize("typed", ["~/{name}", "{folder}/with\\ space.png", "file://{folder}/with%20space.png",
+                                   "  '{folder}/with space.png'  "])
+def test_prompt_reads_paths_as_terminals_type_them(tmp_path, digits, trained_model, typed):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "x.png").write_bytes((digits / "00_7.png").read_bytes())
+    (tmp_path / "with space.png").write_bytes((digits / "00_7.png").read_bytes())
+    env = {**os.environ, "HOME": str(home)}
+    line = typed.format(name="x.png", folder=tmp_path) + "\n"
+    result = run_script(PREDICT, "--model", trained_model, cwd=tmp_path, input=line, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Predicted digit: 7" in result.stdout

@@ -1,5 +1,6 @@
 """The README stays true: its commands run, its quoted code exists, its error example is real."""
 
+import glob
 import os
 import re
 import shutil
@@ -35,17 +36,41 @@ def project_copy(tmp_path):
     return folder
 
 
+VENV = "python3 -m venv .venv && . .venv/bin/activate && "
+
+
 def test_the_first_two_commands_install_and_train_then_install_and_test():
     first, second = blocks("sh")[:2]
-    assert first.strip() == "python -m pip install -r requirements.txt && python train.py"
-    assert second.strip() == "python -m pip install -r requirements-dev.txt && python -m pytest"
+    assert first.strip() == VENV + "python -m pip install -r requirements.txt && python train.py"
+    assert second.strip() == VENV + "python -m pip install -r requirements-dev.txt && python -m pytest"
     with open(os.path.join(ROOT, ".ci", "run")) as f:
-        assert "requirements-dev.txt && python -m pytest" in f.read()
+        ci = f.read()
+    pattern = re.search(r"grep -m1 -o '([^']*)' README.md", ci).group(1)
+    assert re.search(pattern, README).group(0).strip() == second.strip()  # CI runs the README's command
+
+
+def test_the_first_command_works_on_a_fresh_debian_python(tmp_path):
+    """No `python` command and a system Python that refuses pip installs (PEP 668), as on Debian."""
+    system_python = "/usr/bin/python3"
+    if not os.path.exists(system_python) or not glob.glob("/usr/lib/python3*/EXTERNALLY-MANAGED"):
+        pytest.skip("this machine has no externally managed system Python in /usr/bin")
+    folder = project_copy(tmp_path)
+    env = {"HOME": os.environ.get("HOME", str(tmp_path)), "PATH": "/usr/bin:/bin",
+           **{k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "PIP_"))}}
+    assert subprocess.run(["sh", "-c", "command -v python"], env=env).returncode != 0
+    refused = subprocess.run(["sh", "-c", "python3 -m pip install -r requirements.txt"], cwd=folder, env=env,
+                             capture_output=True, text=True)
+    assert refused.returncode != 0  # what the README's commands avoid
+    first = blocks("sh")[0].strip() + " " + " ".join(SMALL_TRAINING)
+    result = subprocess.run(["sh", "-c", first], cwd=folder, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Model written to model_mnist.npz" in result.stdout
 
 
 def test_every_readme_command_runs(tmp_path):
     folder = project_copy(tmp_path)
-    commands = [c for c in readme_commands() if not c.startswith(("python -m pip", "python -m pytest"))]
+    commands = [c for c in readme_commands() if not c.startswith(("python3 -m venv", "python -m pip"))]
     order = {"train.py": 0, "generate_test_set.py": 1}
     commands.sort(key=lambda c: order.get(c.split()[1], 2))  # a model and test images first
     assert len(commands) >= 10
@@ -122,3 +147,13 @@ def test_readme_numbers_of_the_model_file_shapes_match_the_code():
     shapes = {k: v.shape for k, v in network.init_params().items()}
     for name, shape in shapes.items():
         assert f"`{name}` {shape}".replace(" ", "") in README.replace(" ", ""), name
+
+
+@pytest.mark.parametrize("script", ["docs/draw_flow.py", "docs/draw_preprocessing.py",
+                                    "docs/screenshot_draw_page.py", "benchmarks/bench.py"])
+def test_help_of_the_helper_scripts_writes_nothing(tmp_path, script):
+    folder = project_copy(tmp_path)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    result = run_script(folder / script, "--help", cwd=folder, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage:"), result.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before

@@ -93,6 +93,8 @@ def test_same_seed_gives_identical_arrays(tmp_path):
     (("--source", "web"), ["--source", "invalid choice"]),
     (("--source", "openml", "--data", "."), ["either --source or --data"]),
     (("--model", "no/such/folder/m.npz"), ["--model", "does not exist"]),
+    (("--seed", "-1"), ["--seed", "at least 0"]),
+    (("--hidden", "10000000"), ["--hidden 10000000", "GiB", "smaller --hidden"]),
 ])
 def test_bad_values_give_one_line_errors(tmp_path, args, words):
     assert_clean_error(run_script("train.py", *args, cwd=tmp_path), *words)
@@ -155,3 +157,68 @@ def test_long_runs_store_a_short_history(tmp_path):
     assert result.returncode == 0, result.stderr
     history = load_model(tmp_path / "model_mnist.npz")[1]["history"]
     assert [r["epoch"] for r in history] == [*range(4, 229, 4), 230]
+
+
+def test_an_oversized_network_is_refused_before_the_data_is_loaded(tmp_path):
+    result = run_script("train.py", "--hidden", "10000000", "--data", tmp_path / "no-such-folder", cwd=tmp_path)
+    assert_clean_error(result, "--hidden 10000000", "memory")
+
+
+def test_a_fifo_as_model_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "m.npz")
+    assert_clean_error(run_script("train.py", *TINY, "--model", "m.npz", cwd=tmp_path), "--model m.npz",
+                       "not a regular file")
+
+
+def limit_file_size(size):
+    """For preexec_fn: files larger than `size` bytes cannot be written (as on a full disk)."""
+    def limit():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write beyond the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return limit
+
+
+def test_a_report_that_cannot_be_written_does_not_hide_the_results(tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), *TINY, "--hidden", "16",
+                             "--plot", "report.png"], cwd=tmp_path, capture_output=True, text=True,
+                            preexec_fn=limit_file_size(80_000), timeout=120)
+    assert_clean_error(result, "cannot write report.png", "the model was written to model_mnist.npz")
+    assert result.returncode == 1
+    assert "Test accuracy:" in result.stdout and "Model written to model_mnist.npz" in result.stdout
+    assert load_model(tmp_path / "model_mnist.npz")[1]["hidden"] == 16
+    assert not (tmp_path / "report.png").exists()
+
+
+def interrupt_training(folder, signum, *args):
+    """Start a long training run in `folder`, send `signum` once it reports an epoch; the finished process."""
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "train.py"), "--limit", "5000", "--epochs", "100000", *args],
+        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    while not line.startswith("epoch"):
+        line = process.stdout.readline()
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out, err
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+def test_an_interrupted_run_never_replaces_a_model(tmp_path, signum, code):
+    model = tmp_path / "model_mnist.npz"
+    model.write_bytes(b"the user's 98% model")
+    returncode, out, err = interrupt_training(tmp_path, signum)
+    assert returncode == code, err
+    assert "Traceback" not in err
+    assert model.read_bytes() == b"the user's 98% model"
+    assert "model_mnist.npz is kept as it was; this run's model goes to model_mnist.interrupted.npz" in out
+    assert "Model written to model_mnist.interrupted.npz" in out
+    meta = load_model(tmp_path / "model_mnist.interrupted.npz")[1]
+    assert meta["interrupted"] is True and 1 <= meta["epochs_completed"] < 100000
+    assert sorted(os.listdir(tmp_path)) == ["model_mnist.interrupted.npz", "model_mnist.npz"]
+
+
+def test_sigterm_without_a_model_keeps_what_was_learned(tmp_path):
+    returncode, out, err = interrupt_training(tmp_path, signal.SIGTERM, "--model", "m.npz")
+    assert returncode == 143 and "Traceback" not in err
+    assert "Model written to m.npz" in out and load_model(tmp_path / "m.npz")[1]["interrupted"] is True
