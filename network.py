@@ -11,9 +11,12 @@ Every function is one step of the algorithm the README derives, in its notation:
     dA1 = W2^T dZ2        dZ1 = dA1 * ReLU'(Z1)
     dW1 = (1/m) dZ1 X^T   db1 = (1/m) sum_columns(dZ1)
     p  <- p - lr dp       (with momentum: v <- mu v + dp,  p <- p - lr v)
+    lr_e = lr (1 + cos(pi (e - 1) / E)) / 2    in epoch e of E, with the cosine schedule
 
 Parameters travel as a dict {"W1", "b1", "W2", "b2"}, the same keys as the model file.
 """
+
+import math
 
 import numpy as np
 
@@ -136,6 +139,15 @@ def accuracy(A2, y):
     return float(np.mean(A2.argmax(axis=0) == y))
 
 
+def learning_rate(lr, epoch, epochs, schedule="constant"):
+    """The step size of epoch `epoch` (1 to `epochs`): lr throughout, or with the cosine schedule
+    lr (1 + cos(pi (epoch - 1) / epochs)) / 2, which falls smoothly from lr towards 0.
+    """
+    if schedule == "cosine":
+        return lr * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2
+    return lr
+
+
 def batches(m, batch_size, rng):
     """The column index sets of one epoch: all m at once, or shuffled and cut into batch_size pieces."""
     if batch_size is None or batch_size >= m:
@@ -145,12 +157,15 @@ def batches(m, batch_size, rng):
 
 
 def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, seed=0,
-                     should_stop=None):
+                     should_stop=None, schedule="constant", inputs=None):
     """Train params in place; after each epoch yield (epoch, loss, train accuracy).
 
     batch_size None is full-batch gradient descent: one step per epoch on all m
     columns of X. Otherwise each epoch visits the columns in a new random order,
-    one step per batch of batch_size columns (mini-batch SGD). The loss and
+    one step per batch of batch_size columns (mini-batch SGD). The step size of
+    each epoch follows `schedule` (see learning_rate). inputs(epoch_batches), if
+    given, replaces the columns X[:, columns] of each batch with other inputs for
+    the same images (train.py --augment: freshly distorted copies). The loss and
     accuracy yielded are averages over the epoch's steps, each measured on its
     batch just before that batch's update. If should_stop() becomes true, the
     current step finishes, the partial epoch is yielded and training ends.
@@ -161,16 +176,20 @@ def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, se
     rng = np.random.default_rng(seed)
     for epoch in range(1, epochs + 1):
         loss_sum = correct = seen = 0
-        for columns in batches(m, batch_size, rng):
-            Xb, Yb = X[:, columns], Y[:, columns]
+        lr_epoch = learning_rate(lr, epoch, epochs, schedule)
+        epoch_batches = batches(m, batch_size, rng)
+        epoch_inputs = (X[:, columns] for columns in epoch_batches) if inputs is None else inputs(epoch_batches)
+        for columns, Xb in zip(epoch_batches, epoch_inputs):
+            Yb = Y[:, columns]
             Z1, A1, Z2, A2 = forward_prop(params, Xb)
             grads = backward_prop(params, Xb, Yb, Z1, A1, A2)
-            update_params(params, grads, lr, velocity, momentum)
+            update_params(params, grads, lr_epoch, velocity, momentum)
             n = Xb.shape[1]
             loss_sum += cross_entropy(Z2, Yb) * n
             correct += int(np.count_nonzero(A2.argmax(axis=0) == y[columns]))
             seen += n
             if should_stop is not None and should_stop():
+                epoch_inputs.close()
                 yield epoch, loss_sum / seen, correct / seen
                 return
         yield epoch, loss_sum / seen, correct / seen

@@ -9,6 +9,7 @@ speed comparisons are ratios of figures measured side by side in this run.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -23,10 +24,13 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
+import augment  # noqa: E402
 import mnist_data  # noqa: E402
 import network  # noqa: E402
+from model_file import load_model  # noqa: E402
 
 RECIPE = ["--batch-size", "128", "--lr", "0.1", "--momentum", "0.9"]
+AUGMENTED = [*RECIPE, "--augment", "--schedule", "cosine"]
 
 
 def run_process(args, cwd):
@@ -101,6 +105,100 @@ def epoch_vs_products(X, Y, batch_size, repeats):
     return statistics.median(epoch_times), statistics.median(product_times)
 
 
+def epoch_seconds(X, Y, batch_size, repeats, inputs=None):
+    """Median seconds of one training epoch (after one epoch of warm-up)."""
+    params = network.init_params()
+    epochs = network.gradient_descent(params, X, Y, 0.1, repeats + 1, batch_size, momentum=0.9, inputs=inputs)
+    next(epochs)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        next(epochs)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def augmentation_seconds(images, repeats):
+    """Median seconds to distort every training image once, in batches of 128, in this thread."""
+    rng = np.random.default_rng(0)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for columns in network.batches(len(images), 128, rng):
+            augment.distort(images[columns], rng)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+@contextlib.contextmanager
+def busy_core():
+    """Another process keeping one core busy, as on a computer that is doing other things."""
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+def thread_rows(X, Y, images, repeats):
+    """Rows: each workload with 1 and with 2 BLAS threads, on a quiet machine and with a core busy."""
+    from threadpoolctl import threadpool_limits
+
+    workloads = [("full-batch epoch", lambda: epoch_seconds(X, Y, None, repeats)),
+                 ("mini-batch (128) epoch", lambda: epoch_seconds(X, Y, 128, repeats)),
+                 ("augmenting one epoch of images", lambda: augmentation_seconds(images, repeats))]
+    rows = []
+    for name, measure in workloads:
+        cells = []
+        for load, context in (("quiet", contextlib.nullcontext), ("one core busy", busy_core)):
+            with context():
+                seconds = {}
+                for threads in (1, 2):
+                    with threadpool_limits(threads, user_api="blas"):
+                        seconds[threads] = measure()
+            cells.append(f"{load}: {seconds[1]:.3f} s with 1 thread, {seconds[2]:.3f} s with 2")
+        rows.append((f"{name}, BLAS threads", "; ".join(cells)))
+    return rows
+
+
+def augmented_epoch_ratio(X, Y, images, repeats):
+    """(plain epoch seconds, augmented epoch seconds, median of the pairs' ratios): mini-batch 128,
+    1 BLAS thread as train.py chooses, the distortions made in a second thread.
+    """
+    from threadpoolctl import threadpool_limits
+
+    plain, augmented, ratios = [], [], []
+    with threadpool_limits(1, user_api="blas"):
+        for _ in range(repeats):
+            plain.append(epoch_seconds(X, Y, 128, 1))
+            inputs = augment.distorted_batches(images, np.random.default_rng(1))
+            augmented.append(epoch_seconds(X, Y, 128, 1, inputs))
+            ratios.append(augmented[-1] / plain[-1])
+    return statistics.median(plain), statistics.median(augmented), statistics.median(ratios)
+
+
+def floor_row(X, Y, ours, cwd, repeats, epochs):
+    """The fast recipe against its floor: a process that loads, evaluates and saves but trains on one
+    image, plus `epochs` times the matrix products of a mini-batch epoch, with the BLAS threads the
+    recipe's run chose (from its model's meta).
+    """
+    from threadpoolctl import threadpool_limits
+
+    startup = [*ours[:ours.index("--batch-size")], "--limit", "1", "--epochs", "1", "--batch-size", "1",
+               "--quiet", "--model", "startup.npz"]
+    ours_seconds, startup_seconds, _, _, _ = paired_runs(ours, startup, cwd, repeats)
+    threads = load_model(os.path.join(cwd, "m.npz"))[1]["threads"]
+    with threadpool_limits(threads, user_api="blas"):
+        _, products = epoch_vs_products(X, Y, 128, repeats=3)
+    floor = startup_seconds + epochs * products
+    return (f"fast recipe ({epochs} epochs), whole process, against its floor: start-up (load, evaluate, "
+            f"save) + {epochs} x the products of a mini-batch epoch, {threads} BLAS thread(s)",
+            f"{ours_seconds:.2f} s / ({startup_seconds:.2f} s + {epochs} x {products:.3f} s) = "
+            f"{ours_seconds / floor:.2f}x")
+
+
 def accuracy_from(out):
     """Test accuracy from the JSON line a competitor's recipe script prints."""
     return json.loads(out.strip().splitlines()[-1])["test_accuracy"]
@@ -152,6 +250,11 @@ def main():
         rows.append((f"{name} epoch, m = {m:,}: whole epoch / its matrix products alone",
                      f"{epoch:.3f} s / {products:.3f} s = {epoch / products:.2f}x"))
     rows.append(("data loading (bundled IDX files, in process)", f"{load_seconds:.2f} s"))
+    rows += thread_rows(X, Y, images, repeats=1 if args.quick else 3)
+    plain, augmented, ratio = augmented_epoch_ratio(X, Y, images, repeats=2 if args.quick else 5)
+    rows.append(("augmented / plain mini-batch (128) epoch, 1 BLAS thread, distortions made in a second "
+                 "thread, median of alternating pairs",
+                 f"{augmented:.3f} s / {plain:.3f} s = {ratio:.2f}x"))
 
     train = os.path.join(ROOT, "train.py")
     ours = [train, *RECIPE, *recipe_epochs, *limit, "--quiet", "--model", "m.npz"]
@@ -169,6 +272,14 @@ def main():
                      f"median of {repeats} alternating runs",
                      f"ours {ours_seconds:.2f} s ({ours_accuracy(ours_out):.2%}), theirs {their_seconds:.2f} s "
                      f"({accuracy_from(their_out):.2%}); theirs / ours = {ratio:.2f}x"))
+
+    rows.append(floor_row(X, Y, ours, work, repeats, int(recipe_epochs[1])))
+
+    for name, epochs in (("augmented recipe", "60"), ("short augmented recipe", "30")):
+        run = [train, *AUGMENTED, "--epochs", "1" if args.quick else epochs, *limit, "--quiet", "--model", "a.npz"]
+        seconds, _, out = run_process(run, work)
+        rows.append((f"{name} (`{' '.join(AUGMENTED)} --epochs {epochs}`), whole process",
+                     f"{seconds:.1f} s, test accuracy {ours_accuracy(out):.2%}"))
 
     from PIL import Image
     Image.fromarray(data["test"][0][0].reshape(28, 28)).save(os.path.join(work, "seven.png"))

@@ -2,6 +2,7 @@
 
 import re
 
+
 from conftest import run_script
 
 
@@ -12,10 +13,24 @@ def test_quick_benchmark_prints_every_row(tmp_path):
     assert out.startswith("Machine: ") and "| measurement | result |" in out
     for row in ("full-batch epoch", "mini-batch (128) epoch", "data loading",
                 "ours vs scikit-learn MLPClassifier: fast recipe", "PyTorch (CPU)",
-                "predict_image.py, one image", "peak memory"):
+                "predict_image.py, one image", "peak memory", "full-batch epoch, BLAS threads",
+                "mini-batch (128) epoch, BLAS threads", "augmenting one epoch of images",
+                "augmented / plain mini-batch (128) epoch", "against its floor", "augmented recipe",
+                "short augmented recipe"):
         assert row in out, row
     ratios = [float(r) for r in re.findall(r"products alone \| [\d.]+ s / [\d.]+ s = (\d+\.\d+)x \|", out)]
     assert len(ratios) == 2 and all(r > 0 for r in ratios)
     sklearn = re.search(r"scikit-learn.*\| ours [\d.]+ s \(([\d.]+)%\), theirs [\d.]+ s \(([\d.]+)%\); "
                         r"theirs / ours = [\d.]+x \|", out)
     assert sklearn and float(sklearn.group(1)) > 50 and float(sklearn.group(2)) > 50
+
+
+def test_robustness_table_compares_models_on_distorted_test_digits(tmp_path, trained_model):
+    result = run_script("benchmarks/robustness.py", trained_model, trained_model, "--limit", "300",
+                        cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line]
+    assert len(rows) == 7
+    accuracies = [[float(cell.strip(" %")) for cell in row.split("|")[2:4]] for row in rows]
+    assert all(a == b for a, b in accuracies)  # the same model twice: the same copies of the test set
+    assert accuracies[0][0] > 90 and accuracies[-1][0] < accuracies[0][0]

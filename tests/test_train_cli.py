@@ -222,3 +222,19 @@ def test_sigterm_without_a_model_keeps_what_was_learned(tmp_path):
     returncode, out, err = interrupt_training(tmp_path, signal.SIGTERM, "--model", "m.npz")
     assert returncode == 143 and "Traceback" not in err
     assert "Model written to m.npz" in out and load_model(tmp_path / "m.npz")[1]["interrupted"] is True
+
+
+def test_blas_threads_follow_the_option_the_environment_and_a_busy_machine(tmp_path):
+    result = run_script("train.py", *TINY, "--threads", "1", cwd=tmp_path)
+    assert ", 1 BLAS thread\n" in result.stdout and load_model(tmp_path / "model_mnist.npz")[1]["threads"] == 1
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    assert ", 1 BLAS thread\n" in run_script("train.py", *TINY, cwd=tmp_path, env=env).stdout
+    cores = len(os.sched_getaffinity(0))
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        result = run_script("train.py", *TINY, cwd=tmp_path)
+    finally:
+        busy.kill()
+        busy.wait()
+    threads = load_model(tmp_path / "model_mnist.npz")[1]["threads"]
+    assert threads <= max(1, cores - 1), result.stdout
