@@ -28,9 +28,10 @@ SHADES = " .:-=+*#%@"
 def parse_args(argv=None):
     p = cli.ArgumentParser(
         prog=PROG,
-        description="Predict the digit in each image with the network trained by train.py. "
-                    "Images are converted to MNIST's conventions first (light ink on black, "
-                    "20x20 box, centred by mass), so photos, scans and drawings work.",
+        description="Predict the digit, or the number, in each image with the network trained by "
+                    "train.py. Images are converted to MNIST's conventions first (light ink on black, "
+                    "20x20 box, centred by mass), so photos of handwriting, scans and drawings work; "
+                    "several digits side by side are read as a number.",
         epilog="Without image paths it asks for one and prints 'Predicted digit' and 'Confidence'. "
                "With --serve it serves the drawing page, http://127.0.0.1:8000/, until Ctrl-C.",
     )
@@ -45,8 +46,8 @@ def parse_args(argv=None):
     p.add_argument("--raw", action="store_true",
                    help="only convert to grayscale and resize to 28x28, as the original did")
     p.add_argument("--json", action="store_true",
-                   help="one JSON object per image and line: path, digit, confidence, probabilities "
-                        "(or path and error)")
+                   help="one JSON object per image and line: path, digit, confidence, probabilities; "
+                        "for a number: path, number and digits (each with its box); or path and error")
     p.add_argument("--serve", action="store_true",
                    help="instead of reading files, serve a web page to draw digits on and watch "
                         "the network answer as you draw")
@@ -77,14 +78,17 @@ def expand_paths(paths):
             yield path, None
 
 
-def image_to_input(source, raw=False, name=None, max_pixels=preprocess.MAX_PIXELS):
-    """The 28x28 image the network sees for the image in `source` (a path or a binary file).
+def image_to_inputs(source, raw=False, name=None, max_pixels=preprocess.MAX_PIXELS):
+    """[(28x28 image the network sees, box)] for each digit in the image in `source` (a path or
+    a binary file), left to right; box = (left, top, right, bottom) in the image's pixels.
 
     Errors name the image as `name` (default: the path).
     """
     name = source if name is None else name
     image = preprocess.load_image(source, name, max_pixels)
-    return preprocess.to_raw(image) if raw else preprocess.to_mnist(image, name)
+    if raw:
+        return [(preprocess.to_raw(image), (0, 0, *image.size))]
+    return preprocess.to_digits(image, name)
 
 
 def network_layers(params, digit_image):
@@ -100,15 +104,18 @@ def classify(params, digit_image):
 
 
 def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS):
-    """What the drawing page shows for an image sent as bytes: the digit, its confidence,
-    the 10 probabilities, the 28x28 input and the hidden activations A1.
+    """What the drawing page shows for an image sent as bytes: for its first digit, the digit,
+    its confidence, the 10 probabilities, the 28x28 input and the hidden activations A1; the
+    number the digits read, and the same for each digit under "digits".
     """
-    digit_image = image_to_input(io.BytesIO(image_bytes), raw, "sent image", max_pixels)
-    A1, A2 = network_layers(params, digit_image)
-    digit = int(A2.argmax())
-    return {"digit": digit, "confidence": round(float(A2[digit]), 6),
-            "probabilities": rounded(A2, 6), "input": rounded(digit_image.ravel(), 3),
-            "hidden": rounded(A1, 4)}
+    digits = []
+    for digit_image, box in image_to_inputs(io.BytesIO(image_bytes), raw, "sent image", max_pixels):
+        A1, A2 = network_layers(params, digit_image)
+        digit = int(A2.argmax())
+        digits.append({"digit": digit, "confidence": round(float(A2[digit]), 6),
+                       "probabilities": rounded(A2, 6), "input": rounded(digit_image.ravel(), 3),
+                       "hidden": rounded(A1, 4), "box": list(box)})
+    return {**digits[0], "number": "".join(str(d["digit"]) for d in digits), "digits": digits}
 
 
 def rounded(values, places):
@@ -154,8 +161,13 @@ def typed_path(text):
     return os.path.expanduser(text)
 
 
-def result_text(path, digit_image, probabilities, args, prompted):
-    """What to print for one classified image, in the form the options ask for."""
+def result_text(path, results, args, prompted):
+    """What to print for one classified image, in the form the options ask for; results holds
+    (28x28 input, box, probabilities) for each digit found, left to right.
+    """
+    if len(results) > 1:
+        return number_text(path, results, args, prompted)
+    digit_image, _, probabilities = results[0]
     digit = int(probabilities.argmax())
     confidence = float(probabilities[digit])
     if args.json:
@@ -168,6 +180,29 @@ def result_text(path, digit_image, probabilities, args, prompted):
         lines += [f"Top {args.top}: {top}"] if top else []
     else:
         lines.append(f"{path}: {digit} (confidence {confidence:.4f})" + (f"  top {args.top}: {top}" if top else ""))
+    return "\n".join(lines)
+
+
+def number_text(path, results, args, prompted):
+    """What to print for an image holding several digits: the number, then each digit."""
+    digits = [int(p.argmax()) for _, _, p in results]
+    number = "".join(map(str, digits))
+    if args.json:
+        return json.dumps({"path": path, "number": number, "digits": [
+            {"digit": d, "confidence": round(float(p[d]), 6), "probabilities": rounded(p, 6), "box": list(box)}
+            for d, (_, box, p) in zip(digits, results)]})
+    lines = []
+    for k, (digit_image, box, _) in enumerate(results, 1):
+        lines += [f"Digit {k}, found at left {box[0]}, top {box[1]}, right {box[2]}, bottom {box[3]}:",
+                  render(digit_image)] if args.show else []
+    tops = [f"  top {args.top}: {top_k_text(p, args.top)}" if args.top > 1 else "" for _, _, p in results]
+    if prompted:
+        lines.append(f"Predicted number: {number}")
+        lines += [f"Digit {k}: {d} (confidence {p[d]:.4f}){top}"
+                  for k, (d, (_, _, p), top) in enumerate(zip(digits, results, tops), 1)]
+    else:
+        confidences = ", ".join(f"{p[d]:.4f}" for d, (_, _, p) in zip(digits, results))
+        lines.append(f"{path}: number {number} (confidence {confidences})" + "".join(tops))
     return "\n".join(lines)
 
 
@@ -213,12 +248,12 @@ def main(argv=None):
     for path, error in expand_paths(args.images):
         if error is None:
             try:
-                digit_image = image_to_input(path, args.raw)
+                inputs = image_to_inputs(path, args.raw)
             except cli.InputError as e:
                 error = str(e)
         if error is None:
-            probabilities = classify(params, digit_image)
-            print(result_text(path, digit_image, probabilities, args, prompted), flush=True)
+            results = [(digit_image, box, classify(params, digit_image)) for digit_image, box in inputs]
+            print(result_text(path, results, args, prompted), flush=True)
         else:
             failures += 1
             if args.json:

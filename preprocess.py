@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
 
 from cli import InputError, open_regular_file
 
@@ -22,6 +23,22 @@ BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
+LIGHT_INK = 1.5  # see make_ink_light
+PEN_WINDOW = 6  # the background is what is wider than this many stroke widths
+BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
+LINE_LEVEL = 0.1  # lines of ruled and squared paper are looked for among pixels this dark
+LONGEST = 0.75  # a thin straight mark longer than this share of the image is a line, not a digit
+INK_LEVEL = 0.35  # strokes: pixels at least this share of the darkest ink (lines of the paper are lighter)
+SPECK = 0.03  # marks smaller than this share of the largest mark's area are specks
+SKEW = 8  # degrees: the lines of a sheet photographed askew are looked for up to this slope
+LINE_WIDTH = 3  # px: lines of ruled and squared paper are at most this thick at WORK_SIZE
+STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outline) in 28x28
+GAP = 0.12  # marks closer than this share of the tallest mark's height belong to one digit
+MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
+STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
+MAX_DIGITS = 12  # more marks than this are not one number
+NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it
+SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 
 
@@ -43,6 +60,7 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
             if image.format == "JPEG":
                 image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
             image.load()
+            image.info["decoded scale"] = width / image.size[0]  # > 1 where a draft decode made it smaller
     except UnidentifiedImageError:
         kind = "empty file" if byte_size(file) == 0 else "not an image file PIL can read"
         raise InputError(f"{name}: {kind}") from None
@@ -144,47 +162,253 @@ def border_mask(shape):
 def make_ink_light(gray):
     """The image with light ink on a dark background, inverted if the ink is dark.
 
-    The ink is whichever extreme, darkest or lightest pixel, lies farther from
-    the background level (the median of the border).
+    The ink is whichever extreme, darkest or lightest pixel, lies farther from the
+    background level: the median of the border of a small image (MNIST's digits fill
+    their middle). In a larger image the level is the median of its middle half (a
+    photo's border may be a table, a dark corner or a shadow; its middle is the paper),
+    and the ink is taken to be light only if the lightest pixels lie LIGHT_INK times
+    farther from it than the darkest: paper in shadow and in light spans both sides.
     """
-    level = np.median(gray[border_mask(gray.shape)])
-    return 1 - gray if level - gray.min() > gray.max() - level else gray
-
-
-def background_plane(gray):
-    """The background level at every pixel: a plane a + b*row + c*col fitted to the border.
-
-    A plane follows light that falls unevenly across the page. Border pixels far
-    from the first fit (ink touching the edge) are left out of a second fit.
-    """
-    mask = border_mask(gray.shape)
-    rows, cols = np.indices(gray.shape, dtype=np.float32)
-    A = np.column_stack([np.ones(mask.sum(), np.float32), rows[mask], cols[mask]])
-    b = gray[mask]
-    coefficients = np.linalg.lstsq(A, b, rcond=None)[0]
-    residual = b - A @ coefficients
-    typical = 3 * np.median(np.abs(residual)) + 1e-6
-    keep = np.abs(residual) <= typical
-    coefficients = np.linalg.lstsq(A[keep], b[keep], rcond=None)[0]
-    return coefficients[0] + coefficients[1] * rows + coefficients[2] * cols
+    h, w = gray.shape
+    if max(h, w) <= SMALL:
+        level = np.median(gray[border_mask(gray.shape)])
+        return 1 - gray if level - gray.min() > gray.max() - level else gray
+    level = np.median(gray[h // 4:h - h // 4, w // 4:w - w // 4])
+    darkest, lightest = np.percentile(gray, [0.1, 99.9])
+    return gray if lightest - level > LIGHT_INK * (level - darkest) else 1 - gray
 
 
 def remove_background(gray, path="image"):
     """The background and its noise mapped to 0, the brightest ink to 1, clipped to [0, 1].
 
-    After the background plane is subtracted, the noise left on the border is
-    measured (median absolute deviation); everything within 4 of those noise
-    widths of the background counts as background.
+    The background at each pixel is the grayscale opening of the image: the darkest
+    level within a window around it, then the brightest of those. It follows paper,
+    shadows, a table, dark corners, anything wider than the window, and leaves out the
+    strokes, which are narrower. The window is first BACKGROUND of the image's shorter
+    side, then PEN_WINDOW times the stroke width of the darkest mark. Of what is left,
+    everything within 4 noise widths (median absolute deviation) of the typical level is
+    background.
     """
-    flat = gray - background_plane(gray)
-    frame = flat[border_mask(gray.shape)]
-    level = np.median(frame)
-    noise = 1.4826 * np.median(np.abs(frame - level))
-    floor = level + 4 * noise
-    top = flat.max()
+    widest = max(15, round(min(gray.shape) * BACKGROUND))
+    flat, floor, top, pen = strokes_above_background(gray, widest)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
+    if pen is not None and PEN_WINDOW * pen < widest:  # again, with a window fitted to the pen
+        flat, floor, top, _ = strokes_above_background(gray, max(15, round(PEN_WINDOW * pen)))
     return np.clip((flat - floor) / (top - floor), 0, 1)
+
+
+def strokes_above_background(gray, size):
+    """(gray less its opening with a size x size window, noise floor, strongest ink, stroke width of
+    the mark holding it). Marks that touch the image's edge (the edge of a sheet, a dark corner)
+    do not count as the strongest ink unless there are no others.
+    """
+    padded = np.pad(gray, size, mode="edge")  # the image goes on beyond its edge as it ends
+    flat = gray - ndimage.grey_opening(padded, size=(size, size))[size:-size, size:-size]
+    level = np.median(flat)
+    floor = level + 4 * 1.4826 * np.median(np.abs(flat - level))
+    labels, count = ndimage.label(flat > floor + MIN_CONTRAST)
+    inside = np.ones(count + 1, bool)
+    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    inside[0] = False
+    if not inside.any():
+        return flat, floor, flat.max(), None
+    marks = np.flatnonzero(inside)
+    strongest = marks[np.argmax(ndimage.maximum(flat, labels, marks))]
+    top = flat[labels == strongest].max()
+    return flat, floor, top, stroke_width(flat * (labels == strongest) > floor + 0.5 * (top - floor))
+
+
+def ink_mask(ink):
+    """Where the strokes are: pixels at least INK_LEVEL of the darkest ink, without the lines of
+    ruled or squared paper, without marks that touch the image's edge (the edge of the sheet,
+    the table, a dark corner) or long thin straight ones (a margin line) unless nothing else
+    is left, and without specks.
+    """
+    strong = ink >= INK_LEVEL
+    lines = paper_lines(ink >= LINE_LEVEL, strong)
+    mask = strong & ~lines
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return mask
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    areas[0] = 0
+    inside = areas.copy()
+    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 0
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
+        length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
+        if length > LONGEST and stroke_width(labels[rows, cols] == label) * 8 < length * max(mask.shape):
+            inside[label] = 0  # a long thin straight mark: the margin line, the edge of the sheet
+    if inside.any():
+        areas = inside
+    keep = areas >= max(4, SPECK * areas.max())
+    return keep[labels]
+
+
+def paper_lines(mask, strokes):
+    """The pixels of `mask` (which holds the faintest lines) that belong to the lines of ruled or
+    squared paper, less those inside `strokes` where a stroke crosses a line.
+
+    A line is a run of ink at most LINE_WIDTH thick and at least a third of the image
+    long, across or down, where there are several such runs (ruled paper); a single one
+    (a margin line, or the bar of a large 7) is a line only if it is LONGEST of the image.
+    The sheet may be photographed askew, so runs are looked for along the slope at which
+    the marks line up best (up to SKEW either way), and may wander a pixel.
+    """
+    lines = np.zeros_like(mask)
+    for transpose in (False, True):  # lines across, then lines down
+        marks = mask.T if transpose else mask
+        slope = best_slope(marks)
+        level = shear(marks, slope).view(np.uint8)
+        wandering = ndimage.maximum_filter1d(level, 3, axis=0)
+        runs = opening(wandering, max(21, marks.shape[1] // 3), axis=1) & level
+        if ndimage.label(runs.any(axis=1))[1] < 2:  # no ruling: only a line across most of the sheet
+            runs = opening(wandering, round(LONGEST * marks.shape[1]), axis=1) & level
+        runs[opening(runs, LINE_WIDTH + 2, axis=0) == 1] = 0  # runs LINE_WIDTH + 2 thick are strokes
+        found = unshear(runs == 1, slope, marks.shape)
+        lines |= found.T if transpose else found
+    if lines.any():
+        crossed = (strokes & ~lines).view(np.uint8)
+        size = 2 * LINE_WIDTH + 3  # a closing: what lies between strokes across a line
+        crossed = ndimage.minimum_filter(ndimage.maximum_filter(crossed, size), size)
+        lines &= crossed == 0
+    return lines
+
+
+def opening(mask, length, axis):
+    """Of a uint8 0/1 mask, the pixels on runs at least `length` (made odd) long along `axis`:
+    the binary opening with a line, as a minimum then a maximum over a sliding window.
+    """
+    length += 1 - length % 2
+    return ndimage.maximum_filter1d(ndimage.minimum_filter1d(mask, length, axis=axis), length, axis=axis)
+
+
+def best_slope(mask):
+    """The slope (rows per column, up to SKEW either way) along which the marks of `mask` line
+    up best: the one whose row sums, once each column is shifted by it, vary the most.
+    """
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return 0.0
+    slopes = np.tan(np.radians(np.arange(-SKEW, SKEW + 0.25, 0.5)))
+    spread = [np.bincount(rows - np.round(t * cols).astype(int) + mask.shape[1]).var() for t in slopes]
+    return float(slopes[int(np.argmax(spread))])
+
+
+def column_shifts(slope, width):
+    """How far down each column moves in shear(): -round(slope * c), offset to start at 0."""
+    shift = -np.round(slope * np.arange(width)).astype(int)
+    return shift - shift.min()
+
+
+def shear(mask, slope):
+    """`mask` with column c moved up by round(slope * c) rows, so that lines of that slope are level."""
+    h, w = mask.shape
+    shift = column_shifts(slope, w)
+    out = np.zeros((h + shift.max(), w), bool)
+    out[np.arange(h)[:, None] + shift, np.arange(w)] = mask
+    return out
+
+
+def unshear(level, slope, shape):
+    """The inverse of shear(mask, slope) for a mask of `shape`."""
+    h, w = shape
+    return level[np.arange(h)[:, None] + column_shifts(slope, w), np.arange(w)]
+
+
+def digit_groups(mask, path="image"):
+    """The digits in `mask`, left to right, as (label image, [(box, labels of its marks)]).
+
+    Marks (connected groups of ink) that overlap horizontally by half the narrower one's
+    width are pieces of one digit above each other (the bar of a 5). Marks much smaller
+    than the one with the most ink, or away from its line, are dots and strays. Neighbours
+    closer than GAP of its height whose union is no wider than it is tall are one digit.
+    """
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        raise InputError(f"{path}: no digit found (no marks dark and large enough to be ink)")
+    groups = []  # [top, left, bottom, right, [labels]]
+    for label, (rows, cols) in sorted(enumerate(ndimage.find_objects(labels), 1), key=lambda m: m[1][1].start):
+        mark = [rows.start, cols.start, rows.stop, cols.stop, [label]]
+        last = groups[-1] if groups else None
+        if last and overlapping(last, mark):
+            merge(last, mark)
+        else:
+            groups.append(mark)
+    areas = np.bincount(labels.ravel())
+    largest = max(groups, key=lambda g: areas[g[4]].sum())  # the most ink: surely a digit
+    height, middle = largest[2] - largest[0], (largest[0] + largest[2]) / 2
+    groups = [g for g in groups if g[2] - g[0] >= MIN_HEIGHT * height  # not dots, commas, specks
+              and (abs((g[0] + g[2]) / 2 - middle) <= height  # nor strays off the line
+                   or areas[g[4]].sum() >= STRAY * areas[largest[4]].sum())]
+    merged = [groups[0]]
+    for group in groups[1:]:
+        last = merged[-1]
+        top, bottom, right = min(last[0], group[0]), max(last[2], group[2]), max(last[3], group[3])
+        if group[1] - last[3] < GAP * height and right - last[1] <= bottom - top:
+            merge(last, group)
+        else:
+            merged.append(group)
+    if len(merged) > MAX_DIGITS:
+        raise InputError(f"{path}: found {len(merged)} separate marks, more than the {MAX_DIGITS} digits "
+                         "of a number; photograph one digit or one number at a time")
+    middles = [(g[0] + g[2]) / 2 for g in merged]
+    if max(middles) - min(middles) > height:
+        raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
+    return labels, [((slice(g[0], g[2]), slice(g[1], g[3])), g[4]) for g in merged]
+
+
+def overlapping(group, mark):
+    """True if `mark` lies over or under `group` ([top, left, bottom, right, ...]): it overlaps half
+    the narrower one's width, and the gap between them is less than half the taller one's height.
+    """
+    across = min(group[3], mark[3]) - max(group[1], mark[1])
+    gap = max(group[0], mark[0]) - min(group[2], mark[2])
+    return (across >= 0.5 * min(group[3] - group[1], mark[3] - mark[1])
+            and gap < 0.5 * max(group[2] - group[0], mark[2] - mark[0]))
+
+
+def merge(group, other):
+    """Grow `group` ([top, left, bottom, right, labels]) to take in `other`."""
+    group[0], group[1] = min(group[0], other[0]), min(group[1], other[1])
+    group[2], group[3] = max(group[2], other[2]), max(group[3], other[3])
+    group[4].extend(other[4])
+
+
+def stroke_width(mask):
+    """The typical width of the strokes in `mask`, in pixels: twice the area over the outline."""
+    outline = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
+    return 2 * np.count_nonzero(mask) / max(outline, 1)
+
+
+def digit_ink(ink, labels, box, members):
+    """One digit's ink, cut out of the page: its own marks only (and what lies within 2 px of
+    them), strokes brought to MNIST's width when the digit is large, a very narrow digit widened.
+    """
+    own = np.isin(labels[box], members)
+    gray = ink[box] * ndimage.binary_dilation(own, iterations=2)
+    height, width = own.shape
+    scale = BOX / max(height, width)
+    if scale < 0.5:  # large enough to redraw from its outline with MNIST's pen
+        target, now = STROKE / scale, stroke_width(own)
+        radius = round(abs(target - now) / 2)
+        if radius and now < 0.75 * target:
+            own = ndimage.binary_dilation(np.pad(own, radius), disk(radius))
+        elif radius and now > 1.33 * target:
+            thinner = ndimage.binary_erosion(own, disk(radius))
+            own = thinner if np.count_nonzero(thinner) > 0.3 * np.count_nonzero(own) else own
+        gray = ndimage.uniform_filter(own.astype(np.float32), 3)
+        height, width = gray.shape
+        if width < NARROW * height and width > 3 * stroke_width(own):  # a narrow 2, 5 or 7, not a 1
+            gray = np.asarray(Image.fromarray(gray, mode="F").resize((round(NARROW * height), height),
+                                                                   Image.Resampling.BILINEAR))
+    return gray
+
+
+def disk(radius):
+    """A round structuring element of the given radius."""
+    rows, cols = np.indices((2 * radius + 1, 2 * radius + 1)) - radius
+    return rows**2 + cols**2 <= radius**2 + radius
 
 
 def crop_to_ink(gray):
@@ -194,10 +418,7 @@ def crop_to_ink(gray):
     too: strokes, even 1 px wide, pass that test; isolated specks of noise do not.
     """
     ink = gray > 0
-    padded = np.pad(ink, 1).astype(np.int8)
-    h, w = ink.shape
-    neighbours = sum(padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
-                     for dy in (-1, 0, 1) for dx in (-1, 0, 1)) - ink
+    neighbours = ndimage.convolve(ink.astype(np.int8), np.ones((3, 3), np.int8), mode="constant") - ink
     if (ink & (neighbours >= 2)).any():
         ink &= neighbours >= 2
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
@@ -234,10 +455,34 @@ def to_gray(image):
     return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
 
 
+
+def to_digits(image, path="image"):
+    """[(28x28 array, box)] for each digit in the image, left to right: light digit on black in
+    [0, 1], sized and centred as MNIST's digits are; box = (left, top, right, bottom) of the
+    digit in the image's pixels.
+    """
+    upright = apply_exif_orientation(image)
+    gray = to_gray(upright)
+    ink = remove_background(make_ink_light(gray), path)
+    scale = image.info.get("decoded scale", 1) * upright.size[0] / gray.shape[1]  # to the file's pixels
+    if max(ink.shape) <= SMALL:  # an image this small holds one digit, as MNIST's do
+        return [(centre_by_mass(scale_to_box(crop_to_ink(ink))),
+                 (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)))]
+    labels, groups = digit_groups(ink_mask(ink), path)
+    digits = []
+    for (rows, cols), members in groups:
+        digit = centre_by_mass(scale_to_box(crop_to_ink(digit_ink(ink, labels, (rows, cols), members))))
+        box = tuple(round(v * scale) for v in (cols.start, rows.start, cols.stop, rows.stop))
+        digits.append((digit, box))
+    return digits
+
+
 def to_mnist(image, path="image"):
-    """28x28 array in [0, 1], light digit on black, sized and centred as MNIST's digits are."""
-    gray = remove_background(make_ink_light(to_gray(image)), path)
-    return centre_by_mass(scale_to_box(crop_to_ink(gray)))
+    """28x28 array in [0, 1] of the one digit in the image (InputError if there are several)."""
+    digits = to_digits(image, path)
+    if len(digits) > 1:
+        raise InputError(f"{path}: found {len(digits)} digits where one was expected")
+    return digits[0][0]
 
 
 def to_raw(image):

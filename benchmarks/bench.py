@@ -199,6 +199,35 @@ def floor_row(X, Y, ours, cwd, repeats, epochs):
             f"{ours_seconds / floor:.2f}x")
 
 
+def photo_rows(data, work, quick):
+    """Rows: a 12-megapixel JPEG photo of a digit on ruled paper, and a folder of MNIST-size PNGs,
+    each through predict_image.py as a whole process.
+    """
+    from PIL import Image
+
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import photos
+
+    images, labels = data["test"]
+    jpeg, label = photos.make_photo(np.random.default_rng(5), images.reshape(-1, 28, 28), labels, "ruled", 1,
+                                    size=(4000, 3000), quality=90)
+    with open(os.path.join(work, "photo.jpg"), "wb") as f:
+        f.write(jpeg)
+    predict = os.path.join(ROOT, "predict_image.py")
+    seconds, out = timed_runs([predict, "--model", "m.npz", "photo.jpg"], work, 1 if quick else 5)
+    rows = [("predict_image.py, a 12-megapixel JPEG photo of a digit on ruled paper, whole process",
+             f"{seconds:.2f} s (written: {label}; read: {out.split(': ')[-1].split()[0]})")]
+    count = 100 if quick else 1000
+    folder = os.path.join(work, "pngs")
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(images[i].reshape(28, 28)).save(os.path.join(folder, f"{i:04d}.png"))
+    seconds, _ = timed_runs([predict, "--model", "m.npz", "pngs"], work, 1 if quick else 3)
+    rows.append((f"predict_image.py, a folder of {count:,} MNIST-size PNGs, whole process",
+                 f"{seconds:.2f} s, {count / seconds:.0f} images/s"))
+    return rows
+
+
 def accuracy_from(out):
     """Test accuracy from the JSON line a competitor's recipe script prints."""
     return json.loads(out.strip().splitlines()[-1])["test_accuracy"]
@@ -286,6 +315,7 @@ def main():
     predict, _ = timed_runs([os.path.join(ROOT, "predict_image.py"), "--model", "m.npz", "seven.png"],
                             work, 1 if args.quick else 5)
     rows.append(("predict_image.py, one image, whole process", f"{predict:.2f} s"))
+    rows += photo_rows(data, work, args.quick)
 
     default = ["--limit", "5000", "--epochs", "2"] if args.quick else []
     seconds, memory, out = run_process([train, *default, "--quiet", "--model", "default.npz"], work)

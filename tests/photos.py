@@ -38,8 +38,8 @@ def stroke_mask(digit, height, pen_width, rng):
     big = big.resize((max(8, round(big.size[0] * squeeze)), big.size[1]), Image.Resampling.BILINEAR)
     inked = np.asarray(big) > 100
     depth = ndimage.distance_transform_edt(inked)
-    core = depth >= max(1.0, depth.max() * 0.55)  # the middle of the strokes: a skeleton of sorts
-    pen = ndimage.distance_transform_edt(~core) <= pen_width / 2
+    middle = inked & (depth >= ndimage.maximum_filter(depth, size=3) - 0.75)  # the ridge: a skeleton of sorts
+    pen = ndimage.distance_transform_edt(~middle) <= pen_width / 2
     edge = ndimage.gaussian_filter(pen.astype(np.float32), 0.6)
     rows, cols = np.flatnonzero(edge.max(axis=1) > 0.05), np.flatnonzero(edge.max(axis=0) > 0.05)
     return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -65,7 +65,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     chosen = rng.choice(len(images), count, replace=False)
     ink_name = list(INKS)[rng.integers(len(INKS))]
     ink_rgb, opacity = INKS[ink_name]
-    width, height = size or (int(rng.choice([1200, 1600, 2000])), int(rng.choice([900, 1200, 1500])))
+    width, height = size or (int(rng.choice([1000, 1200, 1600])), int(rng.choice([750, 900, 1200])))
     digit_height = rng.uniform(0.12, 0.35) * height / max(1, count ** 0.5)
     pen_width = {"marker": rng.uniform(0.12, 0.2), "pencil": rng.uniform(0.04, 0.08)}.get(
         ink_name, rng.uniform(0.025, 0.09)) * digit_height
@@ -74,8 +74,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     sheet_h, sheet_w = int(height * rng.uniform(0.8, 1.3)), int(width * rng.uniform(0.8, 1.3))
     paper = np.array(PAPERS[rng.integers(len(PAPERS))], np.float32) / 255
     sheet = np.ones((sheet_h, sheet_w, 3), np.float32) * paper
-    grain = ndimage.gaussian_filter(rng.normal(0, 1, (sheet_h // 8 + 1, sheet_w // 8 + 1)), 2)
-    sheet *= 1 + 0.015 * np.kron(grain, np.ones((8, 8)))[:sheet_h, :sheet_w, None]
+    grain = ndimage.gaussian_filter(rng.normal(0, 1, (sheet_h // 8 + 1, sheet_w // 8 + 1)), 2).astype(np.float32)
+    grain = np.asarray(Image.fromarray(grain, mode="F").resize((sheet_w, sheet_h), Image.Resampling.BILINEAR))
+    sheet *= 1 + 0.015 * grain[:, :, None]
     spacing = digit_height * rng.uniform(0.45, 0.9)
     line_colour = np.array([(150, 180, 215), (170, 170, 175), (140, 170, 200)][rng.integers(3)], np.float32) / 255
     lines = paper_lines((sheet_h, sheet_w), family, spacing, rng)[:, :, None] * rng.uniform(0.5, 1.0)

@@ -16,7 +16,7 @@ def test_quick_benchmark_prints_every_row(tmp_path):
                 "predict_image.py, one image", "peak memory", "full-batch epoch, BLAS threads",
                 "mini-batch (128) epoch, BLAS threads", "augmenting one epoch of images",
                 "augmented / plain mini-batch (128) epoch", "against its floor", "augmented recipe",
-                "short augmented recipe"):
+                "short augmented recipe", "12-megapixel JPEG photo", "MNIST-size PNGs"):
         assert row in out, row
     ratios = [float(r) for r in re.findall(r"products alone \| [\d.]+ s / [\d.]+ s = (\d+\.\d+)x \|", out)]
     assert len(ratios) == 2 and all(r > 0 for r in ratios)

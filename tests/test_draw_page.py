@@ -114,3 +114,23 @@ def test_a_stopped_server_is_reported_on_the_page(trained_model):
         browser.draw(driver, browser.DIGITS[7])
         browser.wait_for_answer(driver, state="error")
         assert "is predict_image.py --serve still running?" in driver.find_element("id", "status").text
+
+
+def squeezed(strokes, left, width=0.45):
+    """`strokes` drawn narrower, into the part of the pad from x = left on."""
+    return [[(left + x * width, 40 + (y - 40) * 0.8) for x, y in stroke] for stroke in strokes]
+
+
+def test_a_number_drawn_on_the_page_is_read_digit_by_digit(page):
+    clear(page)
+    browser.draw(page, squeezed(browser.DIGITS[4], 0) + squeezed(browser.DIGITS[7], 145))
+    shown, _ = browser.wait_for_answer(page)
+    assert shown == "47"
+    strip = page.find_element("id", "digits")
+    captions = [c.text for c in strip.find_elements("css selector", "figcaption")]
+    assert strip.is_displayed() and [c.split()[0] for c in captions] == ["4", "7"]
+    inputs = [page.execute_script("return arguments[0].getContext('2d').getImageData(0, 0, 28, 28).data", canvas)
+              for canvas in strip.find_elements("css selector", "canvas")]
+    assert len(inputs) == 2 and all(max(data[::4]) > 200 for data in inputs)  # each digit's input is drawn
+    clear(page)
+    assert not page.find_element("id", "digits").is_displayed()

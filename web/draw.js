@@ -16,6 +16,7 @@ const statusText = document.getElementById("status");
 const inputCanvas = document.getElementById("input");
 const hiddenCanvas = document.getElementById("hidden");
 const hiddenCaption = document.getElementById("hidden-caption");
+const digitsStrip = document.getElementById("digits");
 
 const strokes = new Map(); // pointerId -> last point of each stroke being drawn
 let drawn = false; // is anything on the pad?
@@ -63,13 +64,35 @@ function showNothing() {
   }
   paintInput(new Array(784).fill(0));
   paintHidden([]);
-  setStatus("Draw one digit, 0 to 9, as large as the square allows.");
+  showDigits([]);
+  setStatus("Draw a digit, 0 to 9, as large as the square allows, or a number of a few digits.");
+}
+
+// A number: each digit's 28x28 input, with what the network read there.
+function showDigits(digits) {
+  digitsStrip.replaceChildren();
+  digitsStrip.hidden = digits.length < 2;
+  if (digits.length < 2) return;
+  for (const d of digits) {
+    const figure = document.createElement("figure");
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 28;
+    paintInput(d.input, canvas);
+    const caption = document.createElement("figcaption");
+    caption.textContent = `${d.digit} (${d.confidence.toFixed(2)})`;
+    figure.append(canvas, caption);
+    digitsStrip.append(figure);
+  }
 }
 
 function showAnswer(answer) {
   answerBox.dataset.state = "answered";
-  digitText.textContent = answer.digit;
-  confidenceText.textContent = `confidence ${answer.confidence.toFixed(4)}`;
+  const several = answer.digits.length > 1;
+  digitText.textContent = several ? answer.number : answer.digit;
+  confidenceText.textContent = several ?
+    `${answer.digits.length} digits; below: the first one's probabilities and layers` :
+    `confidence ${answer.confidence.toFixed(4)}`;
+  showDigits(answer.digits);
   answer.probabilities.forEach((p, digit) => {
     const bar = bars[digit];
     bar.fill.style.width = `${100 * p}%`;
@@ -93,8 +116,8 @@ function setStatus(message, isError = false) {
 }
 
 // The 28x28 input as the network gets it: 0 (black) to 1 (white), row by row.
-function paintInput(values) {
-  const paint = inputCanvas.getContext("2d");
+function paintInput(values, canvas = inputCanvas) {
+  const paint = canvas.getContext("2d");
   const image = paint.createImageData(28, 28);
   values.forEach((v, i) => {
     image.data.fill(Math.round(255 * v), 4 * i, 4 * i + 3);
