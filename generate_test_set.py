@@ -11,8 +11,8 @@ import os
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-import cli
-import mnist_data
+from digits import cli
+from digits import mnist_data
 
 PROG = "generate_test_set.py"
 

@@ -15,10 +15,10 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-import cli
+from digits import cli
 import network
-import preprocess
-from model_file import load_model
+from digits import preprocess
+from digits.model_file import load_model
 
 PROG = "predict_image.py"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -208,7 +208,7 @@ def number_text(path, results, args, prompted):
 
 def serve(args, params, meta):
     """Run the drawing page's server until Ctrl-C."""
-    import draw_server
+    from digits import draw_server
 
     answer = functools.partial(page_answer, params, raw=args.raw, max_pixels=draw_server.MAX_PIXELS)
     accuracy = meta.get("test_accuracy")

@@ -16,10 +16,10 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import cli
-import mnist_data
+from digits import cli
+from digits import mnist_data
 import network
-from model_file import save_model
+from digits.model_file import save_model
 
 PROG = "train.py"
 # With small initial weights every class starts at probability 1/10, so the loss
@@ -308,7 +308,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, request_stop)
     inputs = None
     if args.augment:
-        import augment
+        from digits import augment
 
         inputs = augment.distorted_batches(images, np.random.default_rng((args.seed, 1)))
     started = time.perf_counter()
@@ -346,7 +346,7 @@ def main(argv=None):
     print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
     print(f"Model written to {model_path}", flush=True)
     if args.plot is not None:
-        from report import training_report_png
+        from digits.report import training_report_png
 
         title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
         png = training_report_png(params, history, X_test, y_test, title)

@@ -24,10 +24,10 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-import augment  # noqa: E402
-import mnist_data  # noqa: E402
+from digits import augment  # noqa: E402
+from digits import mnist_data  # noqa: E402
 import network  # noqa: E402
-from model_file import load_model  # noqa: E402
+from digits.model_file import load_model  # noqa: E402
 
 RECIPE = ["--batch-size", "128", "--lr", "0.1", "--momentum", "0.9"]
 AUGMENTED = [*RECIPE, "--augment", "--schedule", "cosine"]

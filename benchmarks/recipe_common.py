@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-import mnist_data  # noqa: E402
+from digits import mnist_data  # noqa: E402
 
 
 def recipe_arguments(description):

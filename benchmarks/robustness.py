@@ -3,7 +3,7 @@
     python benchmarks/robustness.py model_mnist.npz augmented.npz
 
 Each copy distorts every one of the 10,000 test digits at random within one range
-(fixed seed, so every model sees the same copy), then re-centres it as preprocess.py
+(fixed seed, so every model sees the same copy), then re-centres it as digits/preprocess.py
 does: cropped to its ink and placed with its centre of mass at (14, 14).
 """
 
@@ -16,11 +16,11 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import augment  # noqa: E402
-import mnist_data  # noqa: E402
+from digits import augment  # noqa: E402
+from digits import mnist_data  # noqa: E402
 import network  # noqa: E402
-import preprocess  # noqa: E402
-from model_file import load_model  # noqa: E402
+from digits import preprocess  # noqa: E402
+from digits.model_file import load_model  # noqa: E402
 
 NONE = {"rotation": 0.0, "zoom": (1.0, 1.0), "shear": 0.0, "shift": 0.0, "pen": (0.0, 0.0)}
 KINDS = {

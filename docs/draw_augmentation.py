@@ -16,8 +16,8 @@ import numpy as np  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import augment  # noqa: E402
-import mnist_data  # noqa: E402
+from digits import augment  # noqa: E402
+from digits import mnist_data  # noqa: E402
 
 
 def main():

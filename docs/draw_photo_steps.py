@@ -19,11 +19,11 @@ from matplotlib.patches import Rectangle  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
-import mnist_data  # noqa: E402
+from digits import mnist_data  # noqa: E402
 import photos  # noqa: E402
 import predict_image  # noqa: E402
-import preprocess  # noqa: E402
-from model_file import load_model  # noqa: E402
+from digits import preprocess  # noqa: E402
+from digits.model_file import load_model  # noqa: E402
 
 SEED = 12  # of the photo
 

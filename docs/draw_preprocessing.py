@@ -1,4 +1,4 @@
-"""Draw docs/preprocessing.png: one photo-like digit through every step of preprocess.py.
+"""Draw docs/preprocessing.png: one photo-like digit through every step of digits/preprocess.py.
 
     python docs/draw_preprocessing.py
 
@@ -21,8 +21,8 @@ from PIL import Image  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import mnist_data  # noqa: E402
-import preprocess  # noqa: E402
+from digits import mnist_data  # noqa: E402
+from digits import preprocess  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "docs", "example-digit.jpg")
 FIGURE = os.path.join(ROOT, "docs", "preprocessing.png")
@@ -63,7 +63,7 @@ def steps(image):
 
 def main():
     p = argparse.ArgumentParser(description="Draw the preprocessing figure: one photo-like digit "
-                                            "through every step of preprocess.py.")
+                                            "through every step of digits/preprocess.py.")
     p.add_argument("--example", default=EXAMPLE, help="where to write the input photo (default: %(default)s)")
     p.add_argument("--out", default=FIGURE, help="where to write the figure (default: %(default)s)")
     args = p.parse_args()

@@ -42,7 +42,7 @@ def write_idx(path, array, compress=False):
 
 @pytest.fixture(scope="session")
 def mnist():
-    import mnist_data
+    from digits import mnist_data
     return mnist_data.load_mnist()
 
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-import augment
+from digits import augment
 import network
 from conftest import run_script
-from model_file import load_model
+from digits.model_file import load_model
 
 
 @pytest.fixture(scope="module")

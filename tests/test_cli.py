@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from cli import InputError, write_atomically
+from digits.cli import InputError, write_atomically
 
 
 def test_atomic_write_replaces_the_whole_file(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import browser
-import preprocess
+from digits import preprocess
 from conftest import run_script
 
 why_not = browser.missing()

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import draw_server
-import preprocess
+from digits import draw_server
+from digits import preprocess
 from browser import serving
 from conftest import ROOT, assert_clean_error, run_script
-from model_file import load_model
+from digits.model_file import load_model
 
 
 @pytest.fixture(scope="module")
@@ -475,7 +475,7 @@ def test_beyond_the_connection_limit_the_longest_waiting_is_closed():
 
 def test_a_model_whose_meta_says_odd_things_is_served_without_them(tmp_path, trained_model):
     params, meta = load_model(trained_model)
-    from model_file import save_model
+    from digits.model_file import save_model
     save_model(tmp_path / "odd.npz", params, {**meta, "test_accuracy": "<b>excellent</b>"})
     with serving(tmp_path / "odd.npz") as (_, url):
         status, _, body = request((urlsplit(url).hostname, urlsplit(url).port), "GET", "/model")

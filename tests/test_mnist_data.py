@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-import mnist_data
-from cli import InputError
+from digits import mnist_data
+from digits.cli import InputError
 from conftest import assert_clean_error, run_script, write_idx
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import preprocess
-from cli import InputError
+from digits import preprocess
+from digits.cli import InputError
 
 
 def test_mnist_digits_pass_through_essentially_unchanged(mnist):

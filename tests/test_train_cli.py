@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, assert_clean_error, run_script
-from model_file import load_model
+from digits.model_file import load_model
 
 TINY = ("--limit", "1000", "--epochs", "3", "--batch-size", "50", "--lr", "0.1", "--momentum", "0.9")
 

@@ -11,9 +11,9 @@ import zlib
 
 import numpy as np
 
-from cli import InputError
+from digits.cli import InputError
 
-BUNDLED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mnist")
+BUNDLED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "mnist")
 SPLITS = {
     "train": ("train-images", "train-labels"),
     "test": ("t10k-images", "t10k-labels"),

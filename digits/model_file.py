@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 
-from cli import InputError, open_regular_file, write_atomically
+from digits.cli import InputError, open_regular_file, write_atomically
 from network import PARAM_NAMES
 
 MAX_ARRAY_BYTES = 1 << 30  # arrays claiming more than this in all are refused unread

@@ -34,9 +34,9 @@ import time
 import traceback
 from urllib.parse import urlsplit
 
-from cli import InputError
+from digits.cli import InputError
 
-WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web")
+WEB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
 FILES = {
     "/": ("draw.html", "text/html; charset=utf-8"),
     "/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
