@@ -34,3 +34,11 @@ def test_robustness_table_compares_models_on_distorted_test_digits(tmp_path, tra
     accuracies = [[float(cell.strip(" %")) for cell in row.split("|")[2:4]] for row in rows]
     assert all(a == b for a, b in accuracies)  # the same model twice: the same copies of the test set
     assert accuracies[0][0] > 90 and accuracies[-1][0] < accuracies[0][0]
+
+
+def test_photo_table_reads_photos_as_a_user_would(tmp_path, trained_model):
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "2", "--seed", "9",
+                        cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| single") or line.startswith("| number")]
+    assert len(rows) == 6 and all(re.search(r"\| \d+\.\d%", row) for row in rows)
