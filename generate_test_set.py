@@ -11,8 +11,7 @@ import os
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from digits import cli
-from digits import mnist_data
+from digits import cli, mnist_data
 
 PROG = "generate_test_set.py"
 

@@ -15,9 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from digits import cli
 import network
-from digits import preprocess
+from digits import cli, preprocess
 from digits.model_file import load_model
 
 PROG = "predict_image.py"
@@ -87,7 +86,8 @@ def image_to_inputs(source, raw=False, name=None, max_pixels=preprocess.MAX_PIXE
     name = source if name is None else name
     image = preprocess.load_image(source, name, max_pixels)
     if raw:
-        return [(preprocess.to_raw(image), (0, 0, *image.size))]
+        scale = image.info.get("decoded scale", 1)  # the box is in the file's pixels, as to_digits' are
+        return [(preprocess.to_raw(image), (0, 0, *(round(v * scale) for v in image.size)))]
     return preprocess.to_digits(image, name)
 
 

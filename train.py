@@ -16,9 +16,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from digits import cli
-from digits import mnist_data
 import network
+from digits import cli, mnist_data
 from digits.model_file import save_model
 
 PROG = "train.py"
@@ -71,8 +70,8 @@ def parse_args(argv=None):
                    help="also write a training report figure: loss and accuracy over the epochs, "
                         "confusion matrix, first-layer weights, misclassified test digits")
     p.add_argument("--threads", type=cli.positive_int, default=None, metavar="N",
-                   help="threads for the matrix products (default: 1 with --batch-size, where more "
-                        "only wait on each other, else all cores; OPENBLAS_NUM_THREADS or "
+                   help="threads for the matrix products (default: the cores other programs leave "
+                        "free while the data loads, one fewer with --augment; OPENBLAS_NUM_THREADS or "
                         "OMP_NUM_THREADS, if set, are kept)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress output while training; print only the results")

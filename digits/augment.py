@@ -49,14 +49,14 @@ def random_distortions(n, rng, rotation, zoom, shear, shift, pen):
     shear = rng.uniform(-shear, shear, n)
     shift = rng.uniform(-shift, shift, (n, 2))
     draw = rng.random(n)
-    pen = np.where(draw < pen[0], 0, np.where(draw >= 1 - pen[1], 2, 1))
+    chosen = np.where(draw < pen[0], 0, np.where(draw >= 1 - pen[1], 2, 1))
     cos, sin = np.cos(angle), np.sin(angle)
     A = np.empty((n, 2, 2))
     A[:, 0, 0], A[:, 0, 1] = cos, -sin
     A[:, 1, 0], A[:, 1, 1] = sin - shear * cos, cos + shear * sin
     A /= zoom[:, None, None]
     offset = CENTRE - A @ (CENTRE + shift)[:, :, None]
-    return A.astype(np.float32), offset.astype(np.float32), pen
+    return A.astype(np.float32), offset.astype(np.float32), chosen
 
 
 def pens(images):

@@ -271,7 +271,7 @@ class Server:
         """Read and answer one request; True if the connection stays open for another."""
         state = {"started": False, "request": None}
         try:
-            image = await asyncio.wait_for(self.read_request(reader, writer, state), self.limits.deadline)
+            image = await asyncio.wait_for(self.read_request(reader, state), self.limits.deadline)
         except asyncio.TimeoutError:
             if not state["started"]:  # an idle kept-alive connection: just close it
                 return False
@@ -295,7 +295,7 @@ class Server:
         await self.send(writer, request, 200, body, kind)
         return request.keep_alive()
 
-    async def read_request(self, reader, writer, state):
+    async def read_request(self, reader, state):
         """Read one request into state["request"] and return its body (None without one),
         or raise RequestError for a request that will not be answered.
         """

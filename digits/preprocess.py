@@ -4,8 +4,8 @@ MNIST digits are light ink on a black background, scaled so that the longer side
 the ink's bounding box is 20 px, and placed in 28x28 with the ink's centre of mass
 at the centre. A photo, scan, drawing or screenshot of a digit is usually dark on
 light, off-centre and any size. Each function below is one step of the way from
-one to the other; `to_mnist` runs them in order. `to_raw` is the plain resize, for
-comparison. Images are float arrays in [0, 1], row by row, 1 = ink once inverted.
+one to the other; `to_digits` runs them in order and finds each digit of a number.
+`to_raw` is the plain resize, for comparison. Images are float arrays in [0, 1], row by row, 1 = ink once inverted.
 """
 
 import os
@@ -453,7 +453,6 @@ def centre_by_mass(gray, size=SIZE, centre=CENTRE):
 def to_gray(image):
     """The decoded image as a grayscale array in [0, 1], turned upright and at most WORK_SIZE px."""
     return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
-
 
 
 def to_digits(image, path="image"):
