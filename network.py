@@ -157,7 +157,7 @@ def batches(m, batch_size, rng):
 
 
 def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, seed=0,
-                     should_stop=None, schedule="constant", inputs=None):
+                     after_step=None, schedule="constant", inputs=None):
     """Train params in place; after each epoch yield (epoch, loss, train accuracy).
 
     batch_size None is full-batch gradient descent: one step per epoch on all m
@@ -167,8 +167,11 @@ def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, se
     given, replaces the columns X[:, columns] of each batch with other inputs for
     the same images (train.py --augment: freshly distorted copies). The loss and
     accuracy yielded are averages over the epoch's steps, each measured on its
-    batch just before that batch's update. If should_stop() becomes true, the
-    current step finishes, the partial epoch is yielded and training ends.
+    batch just before that batch's update.
+
+    after_step(epoch, done, loss, accuracy), if given, is called after every step
+    with the fraction of the epoch done and the epoch's averages so far; if it
+    returns True, the partial epoch is yielded and training ends there.
     """
     m = X.shape[1]
     y = Y.argmax(axis=0)
@@ -188,7 +191,7 @@ def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, se
             loss_sum += cross_entropy(Z2, Yb) * n
             correct += int(np.count_nonzero(A2.argmax(axis=0) == y[columns]))
             seen += n
-            if should_stop is not None and should_stop():
+            if after_step is not None and after_step(epoch, seen / m, loss_sum / seen, correct / seen):
                 epoch_inputs.close()
                 yield epoch, loss_sum / seen, correct / seen
                 return

@@ -208,14 +208,14 @@ def number_text(path, results, args, prompted):
 
 def serve(args, params, meta):
     """Run the drawing page's server until Ctrl-C."""
-    from digits import draw_server
+    from digits import web_server
 
-    answer = functools.partial(page_answer, params, raw=args.raw, max_pixels=draw_server.MAX_PIXELS)
+    answer = functools.partial(page_answer, params, raw=args.raw, max_pixels=web_server.MAX_PIXELS)
     accuracy = meta.get("test_accuracy")
     if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 1:
         accuracy = None  # a model from elsewhere may say anything in its meta
     info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw, "test_accuracy": accuracy}
-    server = draw_server.make_server(args.host, args.port, answer, info)
+    server = web_server.make_server(args.host, args.port, web_server.drawing_page(answer, info))
     try:
         port = server.server_address[1]
         everywhere = args.host in ("", "0.0.0.0")

@@ -2,12 +2,14 @@
 
     python train.py                                       # full-batch gradient descent
     python train.py --batch-size 128 --lr 0.1 --momentum 0.9 --epochs 15   # fast recipe
+    python train.py --watch          # and watch it learn at http://127.0.0.1:8001/
 """
 
 import argparse
 import datetime
 import math
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -36,6 +38,8 @@ def parse_args(argv=None):
                "  python train.py                    # the original's algorithm: about 96% test accuracy\n"
                "  python train.py --batch-size 128 --lr 0.1 --momentum 0.9 --epochs 15\n"
                "                                     # the fast recipe: about 98% in seconds\n"
+               "  python train.py --batch-size 128 --lr 0.1 --momentum 0.9 --epochs 15 --watch\n"
+               "                                     # the same, watched live in the browser\n"
                "  python train.py --limit 5000 --epochs 50 --batch-size 64 --lr 0.05 --momentum 0.9 "
                "--model experiment.npz --plot report.png",
     )
@@ -73,10 +77,23 @@ def parse_args(argv=None):
                    help="threads for the matrix products (default: the cores other programs leave "
                         "free while the data loads, one fewer with --augment; OPENBLAS_NUM_THREADS or "
                         "OMP_NUM_THREADS, if set, are kept)")
+    p.add_argument("--watch", action="store_true",
+                   help="serve a page that shows the network while it learns: loss and accuracy, the "
+                        "weights W1, the confusion matrix, test digits; with a Stop button")
+    p.add_argument("--host", default=None,
+                   help="with --watch: the IPv4 address or host name to listen on (default: 127.0.0.1, "
+                        "this computer only; 0.0.0.0 lets other computers open the page)")
+    p.add_argument("--port", type=cli.port_number, default=None,
+                   help="with --watch: the port to listen on (default: 8001; 0 picks a free one)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress output while training; print only the results")
     args = p.parse_args(argv)
     mnist_data.check_source_arguments(p, args)
+    for option in ("host", "port"):
+        if getattr(args, option) is not None and not args.watch:
+            p.error(f"argument --{option}: is for the training page; add --watch")
+    args.host = "127.0.0.1" if args.host is None else args.host
+    args.port = 8001 if args.port is None else args.port
     return args
 
 
@@ -201,10 +218,11 @@ def evaluate(params, X, y):
     return float(correct.mean()), per_digit
 
 
-def train(params, X, Y, args, should_stop, report, test=None, inputs=None):
+def train(params, X, Y, args, should_stop, report, test=None, inputs=None, watch=None):
     """Run gradient descent on params (in place) and return the history of the run.
 
-    inputs, if given, makes the inputs of each batch (see network.gradient_descent).
+    inputs, if given, makes the inputs of each batch (see network.gradient_descent);
+    watch, if given, sees every step (the training page, digits/watch.py).
 
     With test = (X_test, y_test), the test accuracy is measured every 1/50th of the
     epochs and at the end, for progress lines and the report; without, training is
@@ -213,8 +231,14 @@ def train(params, X, Y, args, should_stop, report, test=None, inputs=None):
     """
     eval_every = max(1, args.epochs // 50)
     history = []
+
+    def after_step(epoch, done, loss, accuracy):
+        if watch is not None:
+            watch.step(params, epoch, done, loss, accuracy)
+        return should_stop()
+
     steps = network.gradient_descent(params, X, Y, args.lr, args.epochs, args.batch_size,
-                                     args.momentum, args.seed, should_stop, args.schedule, inputs)
+                                     args.momentum, args.seed, after_step, args.schedule, inputs)
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch, loss, train_accuracy in steps:
             if not loss < DIVERGED_LOSS:  # also true for NaN
@@ -269,6 +293,31 @@ def progress_reporter(args):
     return report
 
 
+def watch_settings(args, m, threads):
+    """The run's settings as the training page lists them: [label, value] pairs."""
+    return [["network", f"784-{args.hidden}-10, {args.dtype}"], ["algorithm", describe_algorithm(args)],
+            ["epochs", f"{args.epochs:,}"], ["training images", f"{m:,}"], ["seed", str(args.seed)],
+            ["BLAS threads", str(threads)], ["model", args.model],
+            ["command", shlex.join(["python", "train.py", *sys.argv[1:]])]]
+
+
+def drawing_page_command(model_path):
+    """The command that opens the drawing page for the model at model_path."""
+    model = "" if model_path == "model_mnist.npz" else f" --model {shlex.quote(model_path)}"
+    return f"python predict_image.py --serve{model}"
+
+
+def open_watch(args):
+    """The training page, served from now on (--watch); its address is printed."""
+    from digits import watch
+
+    page = watch.open_watch(args.host, args.port, args.epochs)
+    everywhere = args.host in ("", "0.0.0.0")
+    print(f"Training page: http://{'127.0.0.1' if everywhere else args.host}:"
+          f"{page.server.server_address[1]}/", flush=True)
+    return page
+
+
 def main(argv=None):
     args = parse_args(argv)
     usage_at_start = cpu_usage()  # what other programs do while the data loads decides the threads
@@ -277,8 +326,22 @@ def main(argv=None):
     if args.plot is not None:
         check_output_path("--plot", args.plot, "report.png")
     check_memory(args)
+    watch = open_watch(args) if args.watch else None
+    try:
+        return load_train_and_save(args, usage_at_start, watch)
+    finally:
+        if watch is not None:
+            if watch.status["state"] == "over":
+                watch.farewell()  # the open pages fetch the final state before the server goes
+            watch.close()
+
+
+def load_train_and_save(args, usage_at_start, watch):
     dtype = np.dtype(args.dtype).type
     source = args.data if args.data is not None else args.source
+    stopped_by = []  # the signal that asked training to stop
+    if watch is not None:
+        watch.on_stop = lambda: stopped_by.append(signal.SIGINT)  # the page's Stop button is Ctrl-C
 
     load_started = time.perf_counter()
     data = mnist_data.load_mnist(args.source, args.data)
@@ -295,8 +358,10 @@ def main(argv=None):
         print(f"Training 784-{args.hidden}-10 with {describe_algorithm(args)}, "
               f"{args.epochs} epochs, seed {args.seed}, {threads} BLAS thread{'s' if threads != 1 else ''}")
 
+    if stopped_by:  # Stop was pressed while the data loaded: as Ctrl-C then, no model
+        watch.finish(None, "stopped", "Stopped while MNIST was loading: no model was written.")
+        raise KeyboardInterrupt
     params = network.init_params(n_h=args.hidden, seed=args.seed, dtype=dtype)
-    stopped_by = []  # the signal that asked training to stop
 
     def request_stop(signum, frame):
         stopped_by.append(signum)
@@ -310,13 +375,19 @@ def main(argv=None):
         from digits import augment
 
         inputs = augment.distorted_batches(images, np.random.default_rng((args.seed, 1)))
+    if watch is not None:
+        watch.data_loaded(X_test, y_test, watch_settings(args, X.shape[1], threads))
+        watch.start(params)
     started = time.perf_counter()
     try:
         test = None if args.quiet and args.plot is None else (X_test, y_test)
-        history = train(params, X, Y, args, lambda: bool(stopped_by), progress_reporter(args), test, inputs)
+        history = train(params, X, Y, args, lambda: bool(stopped_by), progress_reporter(args), test, inputs,
+                        watch)
     except FloatingPointError as e:
-        raise cli.InputError(f"{e}; try a smaller learning rate, e.g. --lr {args.lr / 10:g} "
-                             f"({args.model} was not written)") from None
+        message = f"{e}; try a smaller learning rate, e.g. --lr {args.lr / 10:g} ({args.model} was not written)"
+        if watch is not None:
+            watch.finish(None, "failed", message[0].upper() + message[1:])
+        raise cli.InputError(message) from None
     train_seconds = time.perf_counter() - started
 
     test_accuracy, per_digit = evaluate(params, X_test, y_test)
@@ -344,6 +415,12 @@ def main(argv=None):
     print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
     print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
     print(f"Model written to {model_path}", flush=True)
+    if watch is not None:
+        ended = (f"Stopped during epoch {epochs_done} of {args.epochs}" if interrupted
+                 else f"Trained for {epochs_done} epochs")
+        watch.finish(params, "stopped" if interrupted else "finished",
+                     f"{ended} in {train_seconds:.1f} s: test accuracy {test_accuracy:.2%}.",
+                     model=os.path.abspath(model_path), command=drawing_page_command(model_path))
     if args.plot is not None:
         from digits.report import training_report_png
 

@@ -16,8 +16,11 @@ import platform
 import statistics
 import subprocess
 import sys
+import socket
 import tempfile
+import threading
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -33,13 +36,24 @@ RECIPE = ["--batch-size", "128", "--lr", "0.1", "--momentum", "0.9"]
 AUGMENTED = [*RECIPE, "--augment", "--schedule", "cosine"]
 
 
-def run_process(args, cwd):
-    """(wall seconds, peak resident memory in MiB, stdout) of one whole `python args` process."""
+def run_process(args, cwd, alongside=None):
+    """(wall seconds, peak resident memory in MiB, stdout) of one whole `python args` process.
+
+    alongside(stop), if given, runs in a thread of this process while the process runs;
+    stop is a threading.Event set when it has ended.
+    """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        stop = threading.Event()
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=out, stderr=err, text=True)
+        if alongside is not None:
+            follower = threading.Thread(target=alongside, args=(stop,))
+            follower.start()
         _, status, usage = os.wait4(process.pid, 0)  # reaps the child: its own rusage
         seconds = time.perf_counter() - started
+        stop.set()
+        if alongside is not None:
+            follower.join()
         process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
         out.seek(0)
         err.seek(0)
@@ -73,6 +87,62 @@ def paired_runs(ours, theirs, cwd, repeats):
         ratios.append(b / a)
     return (statistics.median(ours_times), statistics.median(their_times), statistics.median(ratios),
             ours_out, their_out)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def page_follower(port):
+    """alongside for run_process: follows the training page on `port` as its browser tab does
+    (GET /state for what changed, at most 4 times a second) and counts the answers with news.
+    """
+    def follow(stop):
+        have = {"version": 0, "points": 0, "snapshots": 0}
+        while not stop.is_set():
+            asked = time.monotonic()
+            query = "&".join(f"{k}={v}" for k, v in have.items())
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/state?{query}&page=bench", timeout=15) as r:
+                    state = json.load(r)
+                have = {"version": state["version"], "points": state["from_point"] + len(state["points"]),
+                        "snapshots": state["from_snapshot"] + len(state["snapshots"])}
+                follow.updates += 1
+            except OSError:  # not serving yet, or no more
+                pass
+            stop.wait(max(0.0, 0.25 - (time.monotonic() - asked)))
+    follow.updates = 0
+    return follow
+
+
+def watch_rows(train_args, label, cwd, repeats):
+    """The cost of --watch with a page following it: alternating runs without and with it,
+    compared as training time (train_seconds in the model's meta) and as whole process.
+    """
+    model = os.path.join(cwd, train_args[train_args.index("--model") + 1])
+    times = {"plain": [], "watched": [], "plain training": [], "watched training": []}
+    ratios, training_ratios, updates = [], [], []
+    for _ in range(repeats):
+        plain, _, _ = run_process(train_args, cwd)
+        plain_training = load_model(model)[1]["train_seconds"]
+        port = free_port()
+        follow = page_follower(port)
+        watched, _, _ = run_process([*train_args, "--watch", "--port", str(port)], cwd, follow)
+        watched_training = load_model(model)[1]["train_seconds"]
+        for name, value in zip(times, (plain, watched, plain_training, watched_training)):
+            times[name].append(value)
+        ratios.append(watched / plain)
+        training_ratios.append(watched_training / plain_training)
+        updates.append(follow.updates)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    return (f"{label} with --watch and a page following it / without, {repeats} alternating "
+            f"pair{'s' if repeats > 1 else ''} (medians)",
+            f"training {median['watched training']:.2f} s / {median['plain training']:.2f} s = "
+            f"{statistics.median(training_ratios):.3f}x; whole process {median['watched']:.2f} s / "
+            f"{median['plain']:.2f} s = {statistics.median(ratios):.3f}x; the page updated "
+            f"{statistics.median(updates):.0f} times a run")
 
 
 def matrix_products(params, X, columns_of_epoch):
@@ -303,6 +373,7 @@ def main():
                      f"({accuracy_from(their_out):.2%}); theirs / ours = {ratio:.2f}x"))
 
     rows.append(floor_row(X, Y, ours, work, repeats, int(recipe_epochs[1])))
+    rows.append(watch_rows(ours, f"fast recipe ({recipe_epochs[1]} epochs)", work, repeats))
 
     for name, epochs in (("augmented recipe", "60"), ("short augmented recipe", "30")):
         run = [train, *AUGMENTED, "--epochs", "1" if args.quick else epochs, *limit, "--quiet", "--model", "a.npz"]
@@ -321,6 +392,8 @@ def main():
     label = "quick stand-in for the default run" if args.quick else "default run (`python train.py`)"
     rows.append((f"{label}, whole process", f"{seconds:.1f} s, test accuracy {ours_accuracy(out):.2%}, "
                                              f"peak memory {memory:.0f} MiB"))
+    rows.append(watch_rows([train, *default, "--quiet", "--model", "default.npz"], label, work,
+                           1 if args.quick else 2))
     # Last: making a 12-megapixel photo makes this process large, and a child's peak memory counts
     # the pages it shares with its parent until it starts its own program.
     rows += photo_rows(data, work, args.quick)

@@ -1,6 +1,7 @@
 """Shared test helpers: run the real scripts as a user would, and write IDX files."""
 
 import gzip
+import http.client
 import os
 import subprocess
 import sys
@@ -27,6 +28,17 @@ def assert_clean_error(result, *words):
     assert "Traceback" not in result.stderr
     for word in words:
         assert word in lines[0], lines[0]
+
+
+def request(server, method, path, body=None, headers=None, timeout=30):
+    """(status, Content-Type, body) of one HTTP request to server = (host, port), on a new connection."""
+    connection = http.client.HTTPConnection(*server, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+    finally:
+        connection.close()
 
 
 def write_idx(path, array, compress=False):

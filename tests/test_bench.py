@@ -18,6 +18,9 @@ def test_quick_benchmark_prints_every_row(tmp_path):
                 "augmented / plain mini-batch (128) epoch", "against its floor", "augmented recipe",
                 "short augmented recipe", "12-megapixel JPEG photo", "MNIST-size PNGs"):
         assert row in out, row
+    watched = re.findall(r"with --watch and a page following it / without.*\| training .* = ([\d.]+)x; "
+                         r"whole process .* = ([\d.]+)x; the page updated (\d+) times a run \|", out)
+    assert len(watched) == 2 and all(float(a) > 0 and float(b) > 0 and int(n) > 0 for a, b, n in watched)
     ratios = [float(r) for r in re.findall(r"products alone \| [\d.]+ s / [\d.]+ s = (\d+\.\d+)x \|", out)]
     assert len(ratios) == 2 and all(r > 0 for r in ratios)
     sklearn = re.search(r"scikit-learn.*\| ours [\d.]+ s \(([\d.]+)%\), theirs [\d.]+ s \(([\d.]+)%\); "

@@ -1,7 +1,6 @@
 """predict_image.py --serve over plain HTTP: the page's files, /model, /predict, bad requests, load."""
 
 import contextlib
-import http.client
 import io
 import json
 import os
@@ -20,10 +19,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits import draw_server
+from digits import web_server
 from digits import preprocess
 from browser import serving
-from conftest import ROOT, assert_clean_error, run_script
+from conftest import ROOT, assert_clean_error, request, run_script
 from digits.model_file import load_model
 
 
@@ -33,17 +32,6 @@ def server(trained_model):
     with serving(trained_model) as (process, url):
         yield urlsplit(url).hostname, urlsplit(url).port
         assert process.poll() is None, process.stderr.read()
-
-
-def request(server, method, path, body=None, headers=None, timeout=30):
-    """(status, Content-Type, body) of one request on a new connection."""
-    connection = http.client.HTTPConnection(*server, timeout=timeout)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.getheader("Content-Type"), response.read()
-    finally:
-        connection.close()
 
 
 def raw_request(server, data):
@@ -256,7 +244,7 @@ def test_a_failure_inside_the_server_is_a_500_and_serving_goes_on(capsys):
             raise RuntimeError("a bug in the answer")
         return {"bytes": len(image_bytes)}
 
-    server = draw_server.make_server("127.0.0.1", 0, answer, {})
+    server = web_server.make_server("127.0.0.1", 0, web_server.drawing_page(answer, {}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         status, _, body = request(server.server_address, "POST", "/predict", b"bug", {"Content-Type": "image/png"})
@@ -424,8 +412,9 @@ def test_huge_headers_are_refused_without_holding_them(trained_model):
 
 
 def in_process_server(answer, host="127.0.0.1", **limits):
-    """A draw_server running in this process with some limits changed: (server, thread)."""
-    server = draw_server.make_server(host, 0, answer, {}, draw_server.LIMITS._replace(**limits))
+    """The drawing page's server running in this process with some limits changed: (server, thread)."""
+    server = web_server.make_server(host, 0, web_server.drawing_page(answer, {}),
+                                    web_server.LIMITS._replace(**limits))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread

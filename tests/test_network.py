@@ -132,9 +132,21 @@ def test_gradient_descent_stops_after_the_current_step():
     params, X, Y, _ = small_problem(m=40)
     calls = []
     records = list(network.gradient_descent(params, X, Y, 0.1, epochs=3, batch_size=10,
-                                            should_stop=lambda: calls.append(1) or len(calls) == 2))
+                                            after_step=lambda *step: calls.append(step) or len(calls) == 2))
     assert len(calls) == 2  # two steps taken, then stopped inside epoch 1
     assert [r[0] for r in records] == [1]
+    assert [(epoch, done) for epoch, done, _, _ in calls] == [(1, 0.25), (1, 0.5)]
+    assert records[0][1:] == calls[-1][2:]  # the partial epoch's averages, as after_step saw them
+
+
+def test_after_step_sees_the_epochs_running_averages():
+    params, X, Y, _ = small_problem(m=40)
+    calls = []
+    records = list(network.gradient_descent(params, X, Y, 0.1, epochs=2, batch_size=16,
+                                            after_step=lambda *step: calls.append(step)))
+    assert [(epoch, done) for epoch, done, _, _ in calls] == [(1, 0.4), (1, 0.8), (1, 1.0),
+                                                              (2, 0.4), (2, 0.8), (2, 1.0)]
+    assert [records[0][1:], records[1][1:]] == [calls[2][2:], calls[5][2:]]
 
 
 def test_training_on_a_subset_generalises(mnist):

@@ -8,42 +8,50 @@ so that they catch a step that breaks, not the luck of 90 photos.
 
 import collections
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import photos
-from conftest import run_script
+from conftest import ROOT, run_script
 
 PER_GROUP = 15  # photos of each family (plain, ruled, squared) and kind (one digit, a number)
 FLOORS = {"plain single": 0.85, "lined single": 0.8, "number": 0.7}  # measured: see the README
 
 
 @pytest.fixture(scope="module")
-def augmented_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("augmented")
-    result = run_script("train.py", "--batch-size", "128", "--lr", "0.1", "--momentum", "0.9", "--epochs", "30",
-                        "--augment", "--schedule", "cosine", "--quiet", cwd=folder)
-    assert result.returncode == 0, result.stderr
-    return folder / "model_mnist.npz"
+def photos_and_model(tmp_path_factory, mnist):
+    """(folder of photos, augmented model): PER_GROUP photos of each family and kind, named
+    <family>_<kind>_<k>_<label>.jpg, made here while train.py trains the model beside them.
+    """
+    model_folder, folder = tmp_path_factory.mktemp("augmented"), tmp_path_factory.mktemp("photos")
+    training = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "train.py"), "--batch-size", "128", "--lr", "0.1", "--momentum", "0.9",
+         "--epochs", "30", "--augment", "--schedule", "cosine", "--quiet"],
+        cwd=model_folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        images, labels = mnist["test"]
+        rng = np.random.default_rng(2026)
+        for family in photos.FAMILIES:
+            for kind in ("single", "number"):
+                for k in range(PER_GROUP):
+                    count = 1 if kind == "single" else int(rng.integers(2, 7))
+                    data, label = photos.make_photo(rng, images.reshape(-1, 28, 28), labels, family, count)
+                    (folder / f"{family}_{kind}_{k:02d}_{label}.jpg").write_bytes(data)
+        _, err = training.communicate(timeout=600)
+    finally:
+        if training.poll() is None:
+            training.kill()
+            training.communicate()
+    assert training.returncode == 0, err
+    return folder, model_folder / "model_mnist.npz"
 
 
-@pytest.fixture(scope="module")
-def photo_folder(tmp_path_factory, mnist):
-    """PER_GROUP photos of each family and kind, named <family>_<kind>_<k>_<label>.jpg."""
-    folder = tmp_path_factory.mktemp("photos")
-    images, labels = mnist["test"]
-    rng = np.random.default_rng(2026)
-    for family in photos.FAMILIES:
-        for kind in ("single", "number"):
-            for k in range(PER_GROUP):
-                count = 1 if kind == "single" else int(rng.integers(2, 7))
-                data, label = photos.make_photo(rng, images.reshape(-1, 28, 28), labels, family, count)
-                (folder / f"{family}_{kind}_{k:02d}_{label}.jpg").write_bytes(data)
-    return folder
-
-
-def test_photos_of_digits_and_numbers_on_paper_are_read(photo_folder, augmented_model):
+def test_photos_of_digits_and_numbers_on_paper_are_read(photos_and_model):
+    photo_folder, augmented_model = photos_and_model
     result = run_script("predict_image.py", "--json", "--model", augmented_model, photo_folder, cwd=photo_folder)
     right = collections.Counter()
     seen = collections.Counter()

@@ -78,7 +78,7 @@ def test_every_readme_command_runs(tmp_path):
         script, *args = command.split()[1:]
         stdin = None
         if script == "train.py":
-            args += SMALL_TRAINING
+            args += SMALL_TRAINING + (["--port", "0"] if "--watch" in args else [])
         elif script == "benchmarks/bench.py":
             args.append("--quick")
         elif script == "predict_image.py" and not args:
@@ -90,11 +90,18 @@ def test_every_readme_command_runs(tmp_path):
             if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
                 continue
             args += ["--out", "page.png"]
+        elif script == "docs/screenshot_watch_page.py":
+            if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
+                continue
+            args += ["--epoch", "2", "--out", "watch.png", "--", "--limit", "2000", "--epochs", "100000"]
         result = run_script(folder / script, *args, cwd=folder, input=stdin, timeout=240)
         assert result.returncode == 0, f"{command}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         if stdin:
             assert re.search(r"Predicted digit: \d\nConfidence: [01]\.\d{4}", result.stdout)
+        if "--watch" in args:
+            shown = re.search(r"```text\n(Training page: http://127\.0\.0\.1:)8001/\n", README)
+            assert shown and result.stdout.startswith(shown.group(1)), result.stdout
     assert (folder / "report.png").exists() and (folder / "test" / "digit_9_sample_1.png").exists()
 
 

@@ -1,10 +1,14 @@
-"""The web server behind `python predict_image.py --serve`: the drawing page and its answers.
+"""The web server behind the project's two pages: `predict_image.py --serve` (the drawing page)
+and `train.py --watch` (the live training page).
+
+A site is its files (from web/) and its routes; every answer that is not a file is JSON,
+and a request that cannot be answered gets a 4xx or 5xx status and {"error": message}.
+The drawing page's site:
 
     GET  /          the page: web/draw.html, with web/draw.js and web/draw.css
     GET  /model     JSON: the model file, its number of hidden units, its test accuracy
     POST /predict   body: one image (the page sends its canvas as a PNG), Content-Type image/...
                     200, JSON: digit, confidence, probabilities, input (784 values), hidden (A1)
-                    4xx or 5xx, JSON {"error": message}: a request that cannot be answered, and why
 
 Any web page the user visits can send requests to a server on this computer, so the
 server trusts no one: it answers only requests addressed to its own host names (a
@@ -37,11 +41,8 @@ from urllib.parse import urlsplit
 from digits.cli import InputError
 
 WEB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
-FILES = {
-    "/": ("draw.html", "text/html; charset=utf-8"),
-    "/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
-    "/draw.css": ("draw.css", "text/css; charset=utf-8"),
-}
+KINDS = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8"}
 MAX_BYTES = 5_000_000  # larger request bodies are refused (413) before they are read
 MAX_PIXELS = 16_000_000  # larger images are refused before they are decoded
 IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -133,61 +134,93 @@ def check_sender(request, allowed, everywhere):
     host = request.headers.get("host")
     if host is not None and not is_allowed_host(host_name(host), allowed, everywhere):
         raise RequestError(403, f"this server does not answer to the host name {host_name(host)!r}; "
-                                "open the page at the address predict_image.py --serve printed")
+                                "open the page at the address the script printed")
     origin = request.headers.get("origin")
     if origin is not None and (host is None or origin.lower() != f"http://{host.lower()}"):
         raise RequestError(403, f"requests from other web pages ({origin}) are refused")
 
 
-def route(request):
-    """The methods allowed on the request's path, or RequestError 404."""
-    if request.path in FILES or request.path == "/model":
-        return ("GET", "HEAD")
-    if request.path == "/predict":
-        return ("POST",)
-    raise RequestError(404, f"no such page: {request.path[:200]}; the drawing page is at /")
+Route = collections.namedtuple("Route", [
+    "methods",  # ("GET", "HEAD") or ("POST",)
+    "answer",  # answer(request, body) -> a JSON-ready value, or JSON already encoded as bytes;
+               # may raise InputError (400) or RequestError; an async function is awaited
+    "body",  # for POST: what the body is, for messages ("the image"), or None for GET
+    "body_types",  # for POST: the Content-Type prefixes accepted
+    "threaded",  # answered by a worker thread: `decoders` at once, `waiting` more queued
+], defaults=(None, (), False))
+
+Site = collections.namedtuple("Site", [
+    "files",  # path -> file name in web/, e.g. {"/": "draw.html"}
+    "routes",  # path -> Route
+])
 
 
-def body_length(request):
+def drawing_page(answer, info):
+    """The drawing page's site: answer(image_bytes) answers POST /predict, info is GET /model."""
+    return Site(
+        files={"/": "draw.html", "/draw.js": "draw.js", "/draw.css": "draw.css"},
+        routes={"/model": Route(("GET", "HEAD"), lambda request, body: info),
+                "/predict": Route(("POST",), lambda request, body: answer(body), "the image",
+                                  IMAGE_TYPES, threaded=True)})
+
+
+def route(site, request):
+    """The route of the request's path (None for a file), or RequestError 404 or 405."""
+    if request.path in site.files:
+        methods, found = ("GET", "HEAD"), None
+    elif request.path in site.routes:
+        found = site.routes[request.path]
+        methods = found.methods
+    else:
+        raise RequestError(404, f"no such page: {request.path[:200]}; the page is at /")
+    if request.method not in methods:
+        message = (f"send {found.body} with POST {request.path}" if "POST" in methods
+                   else f"{request.path} only answers GET (and HEAD)")
+        raise RequestError(405, message, [("Allow", ", ".join(methods))])
+    return found
+
+
+def body_length(request, route):
     """The declared size of a POST body, checked, or RequestError saying what is wrong."""
     kind = request.headers.get("content-type")
-    if kind is None or not kind.lower().startswith(IMAGE_TYPES):
-        raise RequestError(415, f"the body must be an image sent as image/png, image/jpeg, ..., not {kind} "
-                                "(curl: -H 'Content-Type: image/png')")
+    if kind is None or not kind.lower().startswith(route.body_types):
+        wanted = (("an image sent as image/png, image/jpeg, ..." if route.body_types == IMAGE_TYPES
+                   else " or ".join(route.body_types)))
+        example = "image/png" if route.body_types == IMAGE_TYPES else route.body_types[0]
+        raise RequestError(415, f"the body must be {wanted}, not {kind} (curl: -H 'Content-Type: {example}')")
     if "transfer-encoding" in request.headers or "content-length" not in request.headers:
-        raise RequestError(411, "send the image with a Content-Length header")
+        raise RequestError(411, f"send {route.body} with a Content-Length header")
     length = request.headers["content-length"]
     if not (length.isascii() and length.isdigit()):
         raise RequestError(400, f"Content-Length must be a number of bytes, not {length[:40]!r}")
     size = int(length)
     if size == 0:
-        raise RequestError(400, "the request has no image: its body is empty")
+        raise RequestError(400, f"the request's body is empty; send {route.body}")
     if size > MAX_BYTES:
-        raise RequestError(413, f"the image is too large ({size:,} bytes; at most {MAX_BYTES:,})")
+        raise RequestError(413, f"{route.body} is too large ({size:,} bytes; at most {MAX_BYTES:,})")
     return size
 
 
 class Server:
-    """The drawing page's server: listening from construction, serving from serve_forever() until
+    """A site's server: listening from construction, serving from serve_forever() until
     shutdown() (from another thread) or Ctrl-C.
     """
 
-    def __init__(self, sock, host, answer, info, limits):
+    def __init__(self, sock, host, site, limits):
         self.socket = sock
         self.server_address = sock.getsockname()[:2]
-        self.answer = answer
-        self.info = info
+        self.site = site
         self.limits = limits
         self.everywhere = host in ("", "0.0.0.0")
         self.allowed = allowed_host_names(host) | {self.server_address[0]}
         self.files = {}
-        for path, (name, kind) in FILES.items():
+        for path, name in site.files.items():
             with open(os.path.join(WEB, name), "rb") as f:
-                self.files[path] = (f.read(), kind)
+                self.files[path] = (f.read(), KINDS[os.path.splitext(name)[1]])
         self.workers = concurrent.futures.ThreadPoolExecutor(limits.decoders, "answer")
         self.waiting_since = {}  # writer -> when it began waiting for its request; None while answered
         self.buffered = 0  # bytes of request bodies held now
-        self.answering = 0  # images being answered or waiting for a worker
+        self.answering = 0  # requests being answered by a worker or waiting for one
         self.loop = None
         self.stopped = threading.Event()
 
@@ -263,6 +296,8 @@ class Server:
                 self.waiting_since[writer] = time.monotonic()
         except (ConnectionError, asyncio.IncompleteReadError, OSError):
             pass
+        except asyncio.CancelledError:  # shutdown(): end quietly (asyncio would log a cancelled task)
+            pass
         finally:
             self.waiting_since.pop(writer, None)
             writer.close()
@@ -271,7 +306,7 @@ class Server:
         """Read and answer one request; True if the connection stays open for another."""
         state = {"started": False, "request": None}
         try:
-            image = await asyncio.wait_for(self.read_request(reader, state), self.limits.deadline)
+            body = await asyncio.wait_for(self.read_request(reader, state), self.limits.deadline)
         except asyncio.TimeoutError:
             if not state["started"]:  # an idle kept-alive connection: just close it
                 return False
@@ -284,16 +319,15 @@ class Server:
         if request is None:
             return False  # closed between requests: the usual end of a connection
         self.waiting_since[writer] = None
-        if request.method == "POST":
-            status, answer = await self.predict(request, image)
-            await self.send(writer, request, status, json.dumps(answer).encode(), "application/json")
-            return status == 200 and request.keep_alive()
-        if request.path == "/model":
-            body, kind = json.dumps(self.info).encode(), "application/json"
-        else:
-            body, kind = self.files[request.path]
-        await self.send(writer, request, 200, body, kind)
-        return request.keep_alive()
+        found = route(self.site, request)
+        if found is None:
+            await self.send(writer, request, 200, *self.files[request.path])
+            return request.keep_alive()
+        status, answer = await self.respond(request, found, body)
+        if not isinstance(answer, bytes):
+            answer = json.dumps(answer).encode()
+        await self.send(writer, request, status, answer, "application/json")
+        return status == 200 and request.keep_alive()
 
     async def read_request(self, reader, state):
         """Read one request into state["request"] and return its body (None without one),
@@ -312,17 +346,13 @@ class Server:
             raise RequestError(400, "the connection closed in the middle of a request") from None
         request = state["request"] = Request(head[:-4])
         check_sender(request, self.allowed, self.everywhere)
-        allowed = route(request)
-        if request.method not in allowed:
-            message = ("send the image with POST /predict" if request.path == "/predict"
-                       else f"{request.path} only answers GET (and HEAD)")
-            raise RequestError(405, message, [("Allow", ", ".join(allowed))])
-        return await self.read_body(request, reader) if request.method == "POST" else None
+        found = route(self.site, request)
+        return await self.read_body(request, found, reader) if request.method == "POST" else None
 
-    async def read_body(self, request, reader):
+    async def read_body(self, request, found, reader):
         """The POST body, read within the request's deadline while bounding what is held at once."""
-        size = body_length(request)
-        busy = self.answering >= self.limits.decoders + self.limits.waiting
+        size = body_length(request, found)
+        busy = found.threaded and self.answering >= self.limits.decoders + self.limits.waiting
         if busy or self.buffered + size > self.limits.buffered_bytes:
             raise RequestError(503, "the server is busy; send the image again in a moment",
                                [("Retry-After", "1")])
@@ -334,18 +364,25 @@ class Server:
         finally:
             self.buffered -= size
 
-    async def predict(self, request, image):
-        """(status, JSON-ready answer) for an image: decoded and answered by a worker thread."""
-        self.answering += 1
+    async def respond(self, request, found, body):
+        """(status, JSON-ready answer or JSON bytes) of a route: answered on this thread, awaited, or
+        by a worker thread.
+        """
+        self.answering += found.threaded
         try:
-            return 200, await self.loop.run_in_executor(self.workers, self.answer, image)
+            if found.threaded:
+                return 200, await self.loop.run_in_executor(self.workers, found.answer, request, body)
+            answer = found.answer(request, body)
+            return 200, (await answer if asyncio.iscoroutine(answer) else answer)
         except InputError as e:
             return 400, {"error": str(e)}
+        except RequestError as e:
+            return e.status, {"error": str(e)}
         except Exception:  # a bug: say so to the client and in the log, and go on serving
             log(f"failed to answer {request.line}:\n{traceback.format_exc()}")
             return 500, {"error": "the server failed to answer; its log says why"}
         finally:
-            self.answering -= 1
+            self.answering -= found.threaded
 
     async def refuse(self, reader, writer, request, error):
         """Send the error as JSON, then read what the client still sends for a moment and close.
@@ -399,12 +436,8 @@ def raise_file_limit(connections):
     return soft
 
 
-def make_server(host, port, answer, info, limits=LIMITS):
-    """A server listening on (host, port), not yet serving.
-
-    answer(image_bytes) returns the JSON-ready answer to POST /predict or raises
-    InputError; info is the JSON-ready answer to GET /model.
-    """
+def make_server(host, port, site, limits=LIMITS):
+    """A server of `site` listening on (host, port), not yet serving."""
     files = raise_file_limit(limits.connections)
     limits = limits._replace(connections=min(limits.connections, max(16, files - 256)))
     try:
@@ -412,4 +445,4 @@ def make_server(host, port, answer, info, limits=LIMITS):
     except OSError as e:  # the port is taken, the address is not this computer's, ...
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}; "
                          "choose another --port or --host") from None
-    return Server(sock, host, answer, info, limits)
+    return Server(sock, host, site, limits)

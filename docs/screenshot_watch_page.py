@@ -1,0 +1,61 @@
+"""Take docs/watch-page.png: the page of `train.py --watch` in the middle of the default run.
+
+    python docs/screenshot_watch_page.py [--epoch 60] [--out docs/watch-page.png]
+
+Runs `python train.py --watch` (full-batch gradient descent, as the original) in a
+temporary folder, opens the page in headless Chromium, saves a screenshot once the
+page shows the snapshot of epoch --epoch or later, then presses Stop. Needs what the
+page's tests need: Debian's chromium and chromium-driver, and selenium
+(requirements-dev.txt).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+import browser  # noqa: E402
+
+SCREENSHOT = os.path.join(ROOT, "docs", "watch-page.png")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--epoch", type=int, default=60, help="take it at this epoch's snapshot (default: %(default)s)")
+    p.add_argument("--out", default=SCREENSHOT, help="PNG to write (default: docs/watch-page.png)")
+    p.add_argument("training", nargs="*", help="options for train.py (default: none, the default run)")
+    args = p.parse_args()
+    why_not = browser.missing()
+    if why_not:
+        sys.exit(f"screenshot_watch_page.py: error: {why_not}")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with tempfile.TemporaryDirectory() as folder:
+        process = subprocess.Popen([sys.executable, os.path.join(ROOT, "train.py"), "--watch", "--port", "0",
+                                    *args.training], cwd=folder, stdout=subprocess.PIPE, text=True)
+        try:
+            url = process.stdout.readline().split()[-1]
+            with browser.chromium(width=1200, height=900) as driver:
+                driver.get(url)
+                WebDriverWait(driver, 600, poll_frequency=0.05).until(lambda d: d.execute_script(
+                    f"return run.latest !== null && run.latest.epochs_done >= {args.epoch}"))
+                shown, whole = driver.execute_script(
+                    "return [window.innerHeight, document.documentElement.scrollHeight]")
+                size = driver.get_window_size()
+                driver.set_window_size(size["width"], size["height"] + whole - shown)  # the whole page
+                driver.save_screenshot(args.out)
+                driver.find_element("id", "stop").click()
+            process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    print(f"Screenshot written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
