@@ -315,6 +315,8 @@ def open_watch(args):
     everywhere = args.host in ("", "0.0.0.0")
     print(f"Training page: http://{'127.0.0.1' if everywhere else args.host}:"
           f"{page.server.server_address[1]}/", flush=True)
+    if everywhere:
+        print("Listening on all of this computer's addresses: other computers can open the page too.")
     return page
 
 

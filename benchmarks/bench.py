@@ -95,7 +95,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def page_follower(port):
+def page_follower(port, interval=0.25):
     """alongside for run_process: follows the training page on `port` as its browser tab does
     (GET /state for what changed, at most 4 times a second) and counts the answers with news.
     """
@@ -112,12 +112,12 @@ def page_follower(port):
                 follow.updates += 1
             except OSError:  # not serving yet, or no more
                 pass
-            stop.wait(max(0.0, 0.25 - (time.monotonic() - asked)))
+            stop.wait(max(0.0, interval - (time.monotonic() - asked)))
     follow.updates = 0
     return follow
 
 
-def watch_rows(train_args, label, cwd, repeats):
+def watch_row(train_args, label, cwd, repeats):
     """The cost of --watch with a page following it: alternating runs without and with it,
     compared as training time (train_seconds in the model's meta) and as whole process.
     """
@@ -143,6 +143,15 @@ def watch_rows(train_args, label, cwd, repeats):
             f"{statistics.median(training_ratios):.3f}x; whole process {median['watched']:.2f} s / "
             f"{median['plain']:.2f} s = {statistics.median(ratios):.3f}x; the page updated "
             f"{statistics.median(updates):.0f} times a run")
+
+
+def fast_recipe_watch_rows(ours, epochs, cwd, repeats, quick=False):
+    """watch_row for the fast recipe with the BLAS threads train.py picks, and (unless quick)
+    with 1 and 2.
+    """
+    return [watch_row([*ours, *threads], f"fast recipe ({epochs} epochs{', ' if threads else ''}"
+                                         f"{' '.join(threads)})", cwd, repeats)
+            for threads in ([], ["--threads", "1"], ["--threads", "2"])[:1 if quick else 3]]
 
 
 def matrix_products(params, X, columns_of_epoch):
@@ -328,6 +337,7 @@ def main():
     p = argparse.ArgumentParser(description="Benchmark training and prediction on this machine.")
     p.add_argument("--quick", action="store_true", help="small sizes and one run each (a smoke test)")
     p.add_argument("--repeats", type=int, default=5, help="runs per whole-process figure (default 5)")
+    p.add_argument("--watch-only", action="store_true", help="only the rows of what train.py --watch costs")
     args = p.parse_args()
     repeats = 1 if args.quick else args.repeats
     limit = ["--limit", "5000"] if args.quick else []
@@ -335,6 +345,16 @@ def main():
     rows = []
     work = tempfile.mkdtemp(prefix="bench-")
     machine = machine_description()  # NumPy's BLAS, before any competitor loads its own
+    train = os.path.join(ROOT, "train.py")
+    ours = [train, *RECIPE, *recipe_epochs, *limit, "--quiet", "--model", "m.npz"]
+    default = ["--limit", "5000", "--epochs", "2"] if args.quick else []
+    default_label = "quick stand-in for the default run" if args.quick else "default run (`python train.py`)"
+    watch_rows = [lambda: fast_recipe_watch_rows(ours, recipe_epochs[1], work, repeats, args.quick),
+                  lambda: [watch_row([train, *default, "--quiet", "--model", "default.npz"], default_label, work,
+                                     1 if args.quick else 2)]]
+    if args.watch_only:
+        print_table(machine, [row for rows_of in watch_rows for row in rows_of()])
+        return
 
     started = time.perf_counter()
     data = mnist_data.load_mnist()
@@ -355,8 +375,6 @@ def main():
                  "thread, median of alternating pairs",
                  f"{augmented:.3f} s / {plain:.3f} s = {ratio:.2f}x"))
 
-    train = os.path.join(ROOT, "train.py")
-    ours = [train, *RECIPE, *recipe_epochs, *limit, "--quiet", "--model", "m.npz"]
     competitors = [("scikit-learn MLPClassifier", "recipe_sklearn.py", "sklearn"),
                    ("PyTorch (CPU)", "recipe_torch.py", "torch")]
     for name, script, module in competitors:
@@ -373,7 +391,7 @@ def main():
                      f"({accuracy_from(their_out):.2%}); theirs / ours = {ratio:.2f}x"))
 
     rows.append(floor_row(X, Y, ours, work, repeats, int(recipe_epochs[1])))
-    rows.append(watch_rows(ours, f"fast recipe ({recipe_epochs[1]} epochs)", work, repeats))
+    rows += watch_rows[0]()
 
     for name, epochs in (("augmented recipe", "60"), ("short augmented recipe", "30")):
         run = [train, *AUGMENTED, "--epochs", "1" if args.quick else epochs, *limit, "--quiet", "--model", "a.npz"]
@@ -387,17 +405,18 @@ def main():
                             work, 1 if args.quick else 5)
     rows.append(("predict_image.py, one image, whole process", f"{predict:.2f} s"))
 
-    default = ["--limit", "5000", "--epochs", "2"] if args.quick else []
     seconds, memory, out = run_process([train, *default, "--quiet", "--model", "default.npz"], work)
-    label = "quick stand-in for the default run" if args.quick else "default run (`python train.py`)"
-    rows.append((f"{label}, whole process", f"{seconds:.1f} s, test accuracy {ours_accuracy(out):.2%}, "
-                                             f"peak memory {memory:.0f} MiB"))
-    rows.append(watch_rows([train, *default, "--quiet", "--model", "default.npz"], label, work,
-                           1 if args.quick else 2))
+    rows.append((f"{default_label}, whole process", f"{seconds:.1f} s, test accuracy {ours_accuracy(out):.2%}, "
+                                                     f"peak memory {memory:.0f} MiB"))
+    rows += watch_rows[1]()
     # Last: making a 12-megapixel photo makes this process large, and a child's peak memory counts
     # the pages it shares with its parent until it starts its own program.
     rows += photo_rows(data, work, args.quick)
 
+    print_table(machine, rows)
+
+
+def print_table(machine, rows):
     print(f"Machine: {machine}")
     print()
     print("| measurement | result |")

@@ -24,7 +24,7 @@ def test_help_lists_every_option(tmp_path):
     result = run_script("train.py", "--help", cwd=tmp_path)
     assert result.returncode == 0
     for option in ("--epochs", "--lr", "--batch-size", "--momentum", "--hidden", "--seed",
-                   "--source", "--data", "--model", "--limit", "--quiet", "--dtype"):
+                   "--source", "--data", "--model", "--limit", "--quiet", "--dtype", "--watch", "--port"):
         assert option in result.stdout
 
 
