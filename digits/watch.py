@@ -83,7 +83,7 @@ class Watch:
         return web_server.Site(
             files={"/": "watch.html", "/watch.js": "watch.js", "/watch.css": "watch.css"},
             routes={"/state": web_server.Route(("GET", "HEAD"), self.answer_state),
-                    "/stop": web_server.Route(("POST",), self.answer_stop, "the request {}",
+                    "/stop": web_server.Route(("POST",), self.answer_stop, "{} (an empty JSON object)",
                                               ("application/json",))})
 
     async def answer_state(self, request, body):

@@ -45,7 +45,7 @@ KINDS = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=u
          ".css": "text/css; charset=utf-8"}
 MAX_BYTES = 5_000_000  # larger request bodies are refused (413) before they are read
 MAX_PIXELS = 16_000_000  # larger images are refused before they are decoded
-IMAGE_TYPES = ("image/", "application/octet-stream")
+IMAGE_TYPES = ("image/png", "image/", "application/octet-stream")  # Content-Types of POST /predict
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 STATUS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
           408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
@@ -144,8 +144,8 @@ Route = collections.namedtuple("Route", [
     "methods",  # ("GET", "HEAD") or ("POST",)
     "answer",  # answer(request, body) -> a JSON-ready value, or JSON already encoded as bytes;
                # may raise InputError (400) or RequestError; an async function is awaited
-    "body",  # for POST: what the body is, for messages ("the image"), or None for GET
-    "body_types",  # for POST: the Content-Type prefixes accepted
+    "body",  # for POST: what the body is, for messages ("an image"), or None for GET
+    "body_types",  # for POST: the Content-Type prefixes accepted, the first one an example
     "threaded",  # answered by a worker thread: `decoders` at once, `waiting` more queued
 ], defaults=(None, (), False))
 
@@ -160,7 +160,7 @@ def drawing_page(answer, info):
     return Site(
         files={"/": "draw.html", "/draw.js": "draw.js", "/draw.css": "draw.css"},
         routes={"/model": Route(("GET", "HEAD"), lambda request, body: info),
-                "/predict": Route(("POST",), lambda request, body: answer(body), "the image",
+                "/predict": Route(("POST",), lambda request, body: answer(body), "an image",
                                   IMAGE_TYPES, threaded=True)})
 
 
@@ -184,10 +184,9 @@ def body_length(request, route):
     """The declared size of a POST body, checked, or RequestError saying what is wrong."""
     kind = request.headers.get("content-type")
     if kind is None or not kind.lower().startswith(route.body_types):
-        wanted = (("an image sent as image/png, image/jpeg, ..." if route.body_types == IMAGE_TYPES
-                   else " or ".join(route.body_types)))
-        example = "image/png" if route.body_types == IMAGE_TYPES else route.body_types[0]
-        raise RequestError(415, f"the body must be {wanted}, not {kind} (curl: -H 'Content-Type: {example}')")
+        kinds = " or ".join(t + "..." if t.endswith("/") else t for t in route.body_types)
+        raise RequestError(415, f"the body must be {route.body}, sent as {kinds}, not {kind} "
+                                f"(curl: -H 'Content-Type: {route.body_types[0]}')")
     if "transfer-encoding" in request.headers or "content-length" not in request.headers:
         raise RequestError(411, f"send {route.body} with a Content-Length header")
     length = request.headers["content-length"]
@@ -197,7 +196,7 @@ def body_length(request, route):
     if size == 0:
         raise RequestError(400, f"the request's body is empty; send {route.body}")
     if size > MAX_BYTES:
-        raise RequestError(413, f"{route.body} is too large ({size:,} bytes; at most {MAX_BYTES:,})")
+        raise RequestError(413, f"the body is too large ({size:,} bytes; at most {MAX_BYTES:,})")
     return size
 
 
