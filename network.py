@@ -110,7 +110,8 @@ def backward_prop(params, X, Y, Z1, A1, A2):
     db2 = dZ2.sum(axis=1, keepdims=True) / m
     dA1 = params["W2"].T @ dZ2
     dZ1 = dA1 * relu_derivative(Z1)
-    dW1 = (dZ1 @ X.T) / m
+    dW1 = dZ1 @ X.T
+    dW1 /= m  # in place: at (128, 784), dW1 is the largest array of the step
     db1 = dZ1.sum(axis=1, keepdims=True) / m
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
@@ -174,7 +175,7 @@ def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, se
     returns True, the partial epoch is yielded and training ends there.
     """
     m = X.shape[1]
-    y = Y.argmax(axis=0)
+    y = Y.argmax(axis=0).astype(np.uint8)  # the labels, a byte each: a batch's are quick to gather
     velocity = {name: np.zeros_like(p) for name, p in params.items()} if momentum else None
     rng = np.random.default_rng(seed)
     for epoch in range(1, epochs + 1):
@@ -183,13 +184,14 @@ def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, se
         epoch_batches = batches(m, batch_size, rng)
         epoch_inputs = (X[:, columns] for columns in epoch_batches) if inputs is None else inputs(epoch_batches)
         for columns, Xb in zip(epoch_batches, epoch_inputs):
-            Yb = Y[:, columns]
+            yb = y[columns]
+            Yb = one_hot(yb, len(Y), Y.dtype)
             Z1, A1, Z2, A2 = forward_prop(params, Xb)
             grads = backward_prop(params, Xb, Yb, Z1, A1, A2)
             update_params(params, grads, lr_epoch, velocity, momentum)
             n = Xb.shape[1]
             loss_sum += cross_entropy(Z2, Yb) * n
-            correct += int(np.count_nonzero(A2.argmax(axis=0) == y[columns]))
+            correct += int(np.count_nonzero(A2.argmax(axis=0) == yb))
             seen += n
             if after_step is not None and after_step(epoch, seen / m, loss_sum / seen, correct / seen):
                 epoch_inputs.close()

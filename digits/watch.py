@@ -22,7 +22,6 @@ training learns the same arrays with or without a page.
 
 import asyncio
 import base64
-import ctypes
 import functools
 import io
 import json
@@ -373,29 +372,10 @@ def png_data_url(image):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def keep_freed_memory():
-    """Ask the C library's malloc (glibc) to keep freed memory for reuse rather than give it back.
-
-    Every step allocates the same large temporaries (30 MB each for Z1, A1, dA1, dZ1 in a
-    full-batch epoch). Alone, training keeps reusing them: glibc raises its thresholds
-    as it goes. With the page's threads beside it, it kept giving memory back and faulting
-    it in again: measured, about 1,500 more page faults per full-batch epoch and 5-10%
-    slower training, which this setting removes. Elsewhere (no glibc) it does nothing.
-    """
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # keep up to 1 GiB of free memory at the top
-        libc.mallopt(M_MMAP_THRESHOLD, 1 << 28)  # arrays up to 256 MiB from the reusable heap
-    except (OSError, AttributeError):
-        pass
-
-
 def open_watch(host, port, epochs):
     """A Watch whose page is served on (host, port) from now on, in a thread of its own; the
     snapshot thread waits for data_loaded(). InputError if the address cannot be used.
     """
-    keep_freed_memory()
     watch = Watch(epochs)
     watch.server = web_server.make_server(host, port, watch.site())
     threading.Thread(target=watch.server.serve_forever, name="watch-server", daemon=True).start()

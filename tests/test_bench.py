@@ -1,9 +1,12 @@
-"""The benchmark's quick mode runs and prints the whole table."""
+"""The benchmarks run and print their tables; the floor of a run trains nothing."""
 
 import re
 
+import numpy as np
 
+import network
 from conftest import run_script
+from digits.model_file import load_model
 
 
 def test_quick_benchmark_prints_every_row(tmp_path):
@@ -23,6 +26,8 @@ def test_quick_benchmark_prints_every_row(tmp_path):
     assert len(watched) == 2 and all(float(a) > 0 and float(b) > 0 and int(n) > 0 for a, b, n in watched)
     ratios = [float(r) for r in re.findall(r"products alone \| [\d.]+ s / [\d.]+ s = (\d+\.\d+)x \|", out)]
     assert len(ratios) == 2 and all(r > 0 for r in ratios)
+    floor = re.search(r"against its floor: .* alternating pairs? \| ([\d.]+) s / ([\d.]+) s = ([\d.]+)x \|", out)
+    assert floor and all(float(v) > 0 for v in floor.groups())
     sklearn = re.search(r"scikit-learn.*\| ours [\d.]+ s \(([\d.]+)%\), theirs [\d.]+ s \(([\d.]+)%\); "
                         r"theirs / ours = [\d.]+x \|", out)
     assert sklearn and float(sklearn.group(1)) > 50 and float(sklearn.group(2)) > 50
@@ -45,3 +50,14 @@ def test_photo_table_reads_photos_as_a_user_would(tmp_path, trained_model):
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| single") or line.startswith("| number")]
     assert len(rows) == 6 and all(re.search(r"\| \d+\.\d%", row) for row in rows)
+
+
+def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):
+    result = run_script("benchmarks/train_products_only.py", "--limit", "500", "--epochs", "2", "--batch-size", "128",
+                        "--quiet", "--model", "floor.npz", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Test accuracy: " in result.stdout and "Model written to floor.npz" in result.stdout
+    params, meta = load_model(str(tmp_path / "floor.npz"))
+    untrained = network.init_params()
+    assert meta["epochs_completed"] == 2 and meta["batch_size"] == 128
+    assert all(np.array_equal(params[name], untrained[name]) for name in network.PARAM_NAMES)
