@@ -258,9 +258,10 @@ def test_a_late_page_and_a_second_tab_follow_the_run_and_stop_it_as_ctrl_c_does(
 
 @needs_browser
 def test_the_page_keeps_the_final_state_once_train_py_has_exited(tmp_path):
-    options = ["--limit", "3000", "--batch-size", "64", "--lr", "0.1", "--momentum", "0.9", "--epochs", "12",
+    options = ["--limit", "10000", "--batch-size", "64", "--lr", "0.1", "--momentum", "0.9", "--epochs", "12",
                "--model", "small.npz"]
-    with training(tmp_path, *options) as (process, server, url), browser.chromium() as driver:
+    # The browser first: started after train.py, it could come up after so short a run had ended.
+    with browser.chromium() as driver, training(tmp_path, *options) as (process, server, url):
         driver.get(url)
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
