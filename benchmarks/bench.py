@@ -96,7 +96,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def page_follower(port, interval=0.25):
+def page_follower(port):
     """alongside for run_process: follows the training page on `port` as its browser tab does
     (GET /state for what changed, at most 4 times a second) and counts the answers with news.
     """
@@ -113,7 +113,7 @@ def page_follower(port, interval=0.25):
                 follow.updates += 1
             except OSError:  # not serving yet, or no more
                 pass
-            stop.wait(max(0.0, interval - (time.monotonic() - asked)))
+            stop.wait(max(0.0, 0.25 - (time.monotonic() - asked)))
     follow.updates = 0
     return follow
 
