@@ -54,9 +54,12 @@ def test_prompt_ctrl_d_exits_cleanly(tmp_path, trained_model):
 
 
 def test_prompt_ctrl_c_exits_cleanly(tmp_path, trained_model):
+    # Started as a terminal starts it, with Ctrl-C's default meaning: a shell's background job (`pytest &`)
+    # hands its children SIGINT ignored, and a program started so rightly ignores Ctrl-C.
     process = subprocess.Popen([sys.executable, os.path.join(ROOT, PREDICT), "--model", str(trained_model)],
                                cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdout.read(len("Image path: ")) == "Image path: "
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
