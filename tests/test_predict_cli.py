@@ -54,8 +54,8 @@ def test_prompt_ctrl_d_exits_cleanly(tmp_path, trained_model):
 
 
 def test_prompt_ctrl_c_exits_cleanly(tmp_path, trained_model):
-    # Started as a terminal starts it, with Ctrl-C's default meaning: a shell's background job (`pytest &`)
-    # hands its children SIGINT ignored, and a program started so rightly ignores Ctrl-C.
+    # Started as from a terminal, with SIGINT's default meaning: a shell without job control starts a
+    # background job (`pytest &` in a script) with SIGINT ignored, and so its children ignore Ctrl-C.
     process = subprocess.Popen([sys.executable, os.path.join(ROOT, PREDICT), "--model", str(trained_model)],
                                cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
