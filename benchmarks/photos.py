@@ -1,9 +1,10 @@
-"""Accuracy of models on photos of handwritten digits and numbers on notebook paper (tests/photos.py).
+"""Accuracy of models on photos and images of handwritten digits and numbers (tests/photos.py).
 
     python benchmarks/photos.py model_mnist.npz augmented.npz --per-group 40 --seed 3
 
-Writes the photos to a temporary folder, reads them with predict_image.py --json (as a
-user would) and prints a Markdown table: the share read exactly, per family and kind.
+Writes the images to a temporary folder (or to --folder, kept), reads them with
+predict_image.py --json (as a user would) and prints a Markdown table: the share read
+exactly, per family and kind, and of MNIST test digits scaled up to 280x280, white on black.
 """
 
 import argparse
@@ -23,49 +24,79 @@ import photos  # noqa: E402
 from digits import mnist_data  # noqa: E402
 
 KINDS = ("single", "number")
+LARGEST_NUMBER = 8  # numbers have 2 to this many digits
 
 
-def write_photos(folder, per_group, seed):
-    """per_group photos of each family and kind, named <family>_<kind>_<k>_<label>.jpg."""
+def write_photos(folder, per_group, seed, mnist_per_group=None):
+    """per_group images of each family and kind, named <family>_<kind>_<k>_<label>.<ext>, and
+    mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black."""
     images, labels = mnist_data.load_mnist()["test"]
+    images = images.reshape(-1, 28, 28)
     rng = np.random.default_rng(seed)
     for family in photos.FAMILIES:
         for kind in KINDS:
             for k in range(per_group):
-                count = 1 if kind == "single" else int(rng.integers(2, 7))
-                data, label = photos.make_photo(rng, images.reshape(-1, 28, 28), labels, family, count)
-                with open(os.path.join(folder, f"{family}_{kind}_{k:03d}_{label}.jpg"), "wb") as f:
+                count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
+                data, label = photos.make_photo(rng, images, labels, family, count)
+                extension = "png" if family == "screen" else "jpg"
+                with open(os.path.join(folder, f"{family}_{kind}_{k:03d}_{label}.{extension}"), "wb") as f:
                     f.write(data)
+    for k in rng.choice(len(images), per_group if mnist_per_group is None else mnist_per_group, replace=False):
+        with open(os.path.join(folder, f"mnist280_single_{k:05d}_{labels[k]}.png"), "wb") as f:
+            f.write(photos.mnist_on_black(images[k], rng=rng))
 
 
 def read_right(folder, model):
-    """{(family, kind): (read exactly, photos)} for one model."""
+    """{(family, kind): [read exactly, images]} for one model."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "predict_image.py"), "--json", "--model", model,
                           folder], capture_output=True, text=True).stdout
     counts = collections.defaultdict(lambda: [0, 0])
     for line in out.splitlines():
         answer = json.loads(line)
-        family, kind, _, label = os.path.basename(answer["path"])[:-4].split("_")
+        family, kind, _, label = os.path.splitext(os.path.basename(answer["path"]))[0].split("_")
         counts[family, kind][0] += answer.get("number", str(answer.get("digit", ""))) == label
         counts[family, kind][1] += 1
     return counts
 
 
-def main():
-    p = argparse.ArgumentParser(description="Accuracy of models on photos of digits and numbers on paper.")
-    p.add_argument("models", nargs="+", metavar="MODEL", help="model files written by train.py")
-    p.add_argument("--per-group", type=int, default=40, help="photos of each family and kind (default: 40)")
-    p.add_argument("--seed", type=int, default=3, help="seed of the photos (default: %(default)s)")
-    args = p.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        write_photos(folder, args.per_group, args.seed)
-        results = [read_right(folder, model) for model in args.models]
-    print("| photos | " + " | ".join(f"`{os.path.basename(m)}`" for m in args.models) + " |")
-    print("| --- |" + " --- |" * len(args.models))
+def table(models, results):
+    """The Markdown table of shares read exactly: a row per family and kind, a column per model."""
+    rows = ["| images | " + " | ".join(f"`{os.path.basename(m)}`" for m in models) + " |",
+            "| --- |" + " --- |" * len(models)]
+    names = {"plain": "plain paper", "ruled": "ruled paper", "squared": "squared paper",
+             "board": "chalk on a dark board", "screen": "made on a computer"}
     for kind in KINDS:
         for family in photos.FAMILIES:
+            what = "one digit" if kind == "single" else f"a number of 2-{LARGEST_NUMBER} digits"
             cells = [f"{r[family, kind][0] / r[family, kind][1]:.1%}" for r in results]
-            print(f"| {kind}, {family} paper | " + " | ".join(cells) + " |")
+            rows.append(f"| {what}, {names[family]} | " + " | ".join(cells) + " |")
+    for label, families in (("all single digits on paper", photos.PAPER_FAMILIES),
+                            ("all numbers", photos.FAMILIES)):
+        kind = "single" if "single" in label else "number"
+        cells = [f"{sum(r[f, kind][0] for f in families) / sum(r[f, kind][1] for f in families):.1%}"
+                 for r in results]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    rows.append("| MNIST test digits at 280x280, white on black | "
+                + " | ".join(f"{r['mnist280', 'single'][0] / r['mnist280', 'single'][1]:.1%}" for r in results)
+                + " |")
+    return "\n".join(rows)
+
+
+def main():
+    p = argparse.ArgumentParser(description="Accuracy of models on photos of digits and numbers.")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="model files written by train.py")
+    p.add_argument("--per-group", type=int, default=40, help="images of each family and kind (default: 40)")
+    p.add_argument("--mnist", type=int, default=None, metavar="N",
+                   help="MNIST digits at 280x280, white on black (default: --per-group)")
+    p.add_argument("--seed", type=int, default=3, help="seed of the images (default: %(default)s)")
+    p.add_argument("--folder", default=None, help="write the images here and keep them (default: a temporary folder)")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.folder or scratch
+        os.makedirs(folder, exist_ok=True)
+        write_photos(folder, args.per_group, args.seed, args.mnist)
+        results = [read_right(folder, model) for model in args.models]
+    print(table(args.models, results))
 
 
 if __name__ == "__main__":

@@ -23,21 +23,37 @@ BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
-LIGHT_INK = 1.5  # see make_ink_light
 PEN_WINDOW = 6  # the background is what is wider than this many stroke widths
 BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
 LINE_LEVEL = 0.1  # lines of ruled and squared paper are looked for among pixels this dark
-LONGEST = 0.75  # a thin straight mark longer than this share of the image is a line, not a digit
+LONGEST = 0.75  # a thin straight mark longer than this share of the image is a line, not a digit ...
+ACROSS = 0.4  # ... and so is a level one, no taller than 3 stroke widths, across this share of its width
 INK_LEVEL = 0.35  # strokes: pixels at least this share of the darkest ink (lines of the paper are lighter)
 SPECK = 0.03  # marks smaller than this share of the largest mark's area are specks
 SKEW = 8  # degrees: the lines of a sheet photographed askew are looked for up to this slope
 LINE_WIDTH = 3  # px: lines of ruled and squared paper are at most this thick at WORK_SIZE
 STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outline) in 28x28
-GAP = 0.12  # marks closer than this share of the tallest mark's height belong to one digit
 MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
-MAX_DIGITS = 12  # more marks than this are not one number
-NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it
+MAX_DIGITS = 12  # more digits than this are not one number ...
+MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
+NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
+STICK = 0.12  # ... unless, less their stroke's width, they are no wider than this: a single stroke, a 1
+LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
+CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
+MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
+MAX_CUTS = 8  # ways to cut one mark, at most
+SIDESTEP = 0.05  # the cost of a cut's move by one column, against 1 per pixel of ink crossed
+MAX_PIECES = 4  # a digit is made of at most this many pieces ...
+WIDEST = 1.5  # ... and at most this many line heights wide
+MERGE_GAP = 0.25  # separate marks farther apart than this share of the line's height are not one digit
+WIDE = 0.8  # a candidate digit wider than this share of the line's height ...
+WIDE_COST = 3.0  # ... costs this much log-probability per line height beyond it
+SHORT = 0.6  # a candidate digit less tall than this share of the line's height ...
+SHORT_COST = 5.0  # ... costs this much log-probability per line height below it
+JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-probability per join
+STEADY_ANGLES = (-10, 10)  # degrees: candidate digits are also read turned by these
+CUT_COST = 1.0  # a cut through ink costs this much log-probability per stroke crossed
 SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 
@@ -162,20 +178,41 @@ def border_mask(shape):
 def make_ink_light(gray):
     """The image with light ink on a dark background, inverted if the ink is dark.
 
-    The ink is whichever extreme, darkest or lightest pixel, lies farther from the
-    background level: the median of the border of a small image (MNIST's digits fill
-    their middle). In a larger image the level is the median of its middle half (a
-    photo's border may be a table, a dark corner or a shadow; its middle is the paper),
-    and the ink is taken to be light only if the lightest pixels lie LIGHT_INK times
-    farther from it than the darkest: paper in shadow and in light spans both sides.
+    In a small image the background is the median of its border (MNIST's digits fill their
+    middle), and the ink the extreme, darkest or lightest pixel, that lies farther from it. In
+    a larger one the ink is told by its shape: split at the level halfway between the darkest
+    and the lightest pixels, ink makes thin strokes, while the other side makes the background,
+    the paper, a table, and the holes of a 0 or an 8, which are broad. The ink is the side
+    whose marks that stay clear of the image's edge are thinner (stroke width over size).
     """
     h, w = gray.shape
     if max(h, w) <= SMALL:
         level = np.median(gray[border_mask(gray.shape)])
         return 1 - gray if level - gray.min() > gray.max() - level else gray
-    level = np.median(gray[h // 4:h - h // 4, w // 4:w - w // 4])
     darkest, lightest = np.percentile(gray, [0.1, 99.9])
-    return gray if lightest - level > LIGHT_INK * (level - darkest) else 1 - gray
+    split = (darkest + lightest) / 2
+    light, dark = thinness(gray > split), thinness(gray <= split)
+    return gray if light < dark else 1 - gray
+
+
+def thinness(mask):
+    """How thin the marks of `mask` that do not touch the image's edge are: their stroke width over
+    their longer side, averaged with their areas as weights (infinity if there are none).
+    Marks of fewer than 20 pixels (noise) do not count."""
+    labels, count = ndimage.label(mask)
+    if count == 0:
+        return np.inf
+    areas = np.bincount(labels.ravel(), minlength=count + 1).astype(float)
+    outlines = np.bincount(labels[mask & ~ndimage.binary_erosion(mask)], minlength=count + 1)
+    inside = areas >= 20
+    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    inside[0] = False
+    if not inside.any():
+        return np.inf
+    sizes = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in ndimage.find_objects(labels)], float)
+    widths = 2 * areas[1:] / np.maximum(outlines[1:], 1)
+    keep = inside[1:]
+    return float(np.average(widths[keep] / sizes[keep], weights=areas[1:][keep]))
 
 
 def remove_background(gray, path="image"):
@@ -237,8 +274,11 @@ def ink_mask(ink):
     inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 0
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
         length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
-        if length > LONGEST and stroke_width(labels[rows, cols] == label) * 8 < length * max(mask.shape):
+        pen = stroke_width(labels[rows, cols] == label)
+        if length > LONGEST and pen * 8 < length * max(mask.shape):
             inside[label] = 0  # a long thin straight mark: the margin line, the edge of the sheet
+        elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
+            inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():
         areas = inside
     keep = areas >= max(4, SPECK * areas.max())
@@ -316,13 +356,13 @@ def unshear(level, slope, shape):
     return level[np.arange(h)[:, None] + column_shifts(slope, w), np.arange(w)]
 
 
-def digit_groups(mask, path="image"):
-    """The digits in `mask`, left to right, as (label image, [(box, labels of its marks)]).
+def marks_in_line(mask, path="image"):
+    """The marks of `mask` that make one line of writing, left to right, as (label image,
+    [[top, left, bottom, right, [labels]]], the line's height).
 
     Marks (connected groups of ink) that overlap horizontally by half the narrower one's
     width are pieces of one digit above each other (the bar of a 5). Marks much smaller
-    than the one with the most ink, or away from its line, are dots and strays. Neighbours
-    closer than GAP of its height whose union is no wider than it is tall are one digit.
+    than the one with the most ink, or away from its line, are dots and strays.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -341,21 +381,13 @@ def digit_groups(mask, path="image"):
     groups = [g for g in groups if g[2] - g[0] >= MIN_HEIGHT * height  # not dots, commas, specks
               and (abs((g[0] + g[2]) / 2 - middle) <= height  # nor strays off the line
                    or areas[g[4]].sum() >= STRAY * areas[largest[4]].sum())]
-    merged = [groups[0]]
-    for group in groups[1:]:
-        last = merged[-1]
-        top, bottom, right = min(last[0], group[0]), max(last[2], group[2]), max(last[3], group[3])
-        if group[1] - last[3] < GAP * height and right - last[1] <= bottom - top:
-            merge(last, group)
-        else:
-            merged.append(group)
-    if len(merged) > MAX_DIGITS:
-        raise InputError(f"{path}: found {len(merged)} separate marks, more than the {MAX_DIGITS} digits "
-                         "of a number; photograph one digit or one number at a time")
-    middles = [(g[0] + g[2]) / 2 for g in merged]
+    if len(groups) > MAX_MARKS:
+        raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "
+                         f"{MAX_DIGITS} digits; photograph one digit or one number at a time")
+    middles = [(g[0] + g[2]) / 2 for g in groups]
     if max(middles) - min(middles) > height:
         raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
-    return labels, [((slice(g[0], g[2]), slice(g[1], g[3])), g[4]) for g in merged]
+    return labels, groups, height
 
 
 def overlapping(group, mark):
@@ -381,27 +413,108 @@ def stroke_width(mask):
     return 2 * np.count_nonzero(mask) / max(outline, 1)
 
 
-def digit_ink(ink, labels, box, members):
-    """One digit's ink, cut out of the page: its own marks only (and what lies within 2 px of
-    them), strokes brought to MNIST's width when the digit is large, a very narrow digit widened.
+def line_image(ink, labels, groups, height):
+    """(mask, marks, scale, origin) of the line of writing at a scale where it is at least
+    LINE_HEIGHT px tall: mask its strokes, marks numbers them 1, 2, ... as `groups` does, left
+    to right; a pixel (r, c) here is (origin + (r, c) / scale) in `ink`.
     """
-    own = np.isin(labels[box], members)
-    gray = ink[box] * ndimage.binary_dilation(own, iterations=2)
+    top, left = min(g[0] for g in groups), min(g[1] for g in groups)
+    bottom, right = max(g[2] for g in groups), max(g[3] for g in groups)
+    marks = np.zeros(labels.shape, np.int32)
+    for k, group in enumerate(groups, 1):
+        marks[np.isin(labels, group[4])] = k
+    marks, ink = marks[top:bottom, left:right], ink[top:bottom, left:right] * (marks[top:bottom, left:right] > 0)
+    scale = max(1.0, LINE_HEIGHT / height)
+    if scale > 1:  # a small line is enlarged smoothly, so that cuts and pens have pixels to work with
+        size = (round(marks.shape[1] * scale), round(marks.shape[0] * scale))
+        marks = np.asarray(Image.fromarray(marks).resize(size, Image.Resampling.NEAREST))
+        ink = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR))
+    mask = (ink >= INK_LEVEL) & (marks > 0)
+    return mask, marks * mask, scale, (top, left)
+
+
+def cut_paths(own, height):
+    """[(columns, strokes crossed)] of the best ways to cut the mark `own` (a mask) into a left and
+    a right part, left to right: for each row the column of the cut, which may follow a slanted
+    gap or cross the thinnest join. Each part keeps at least MIN_PART of the line's height in
+    width and a tenth of the ink.
+
+    The paths are the cheapest from the top row to the bottom one, moving at most a column per
+    row, where each pixel of ink crossed costs 1 and each column moved SIDESTEP (a seam).
+    """
+    rows, cols = own.shape
+    cost = own.astype(np.float32)
+    total = cost.copy()
+    step = np.zeros((rows, cols), np.int8)
+    for r in range(1, rows):
+        above = total[r - 1]
+        options = np.stack([np.r_[np.inf, above[:-1]] + SIDESTEP, above, np.r_[above[1:], np.inf] + SIDESTEP])
+        step[r] = options.argmin(axis=0) - 1
+        total[r] += options.min(axis=0)
+    stroke = stroke_width(own)
+    margin = max(1, round(MIN_PART * height))
+    ink_columns = np.cumsum(own.sum(axis=0))
+    found = []
+    for end in np.argsort(total[-1], kind="stable"):
+        if end < margin or end > cols - margin or len(found) >= MAX_CUTS:
+            continue
+        path = np.empty(rows, int)
+        path[-1] = end
+        for r in range(rows - 1, 0, -1):
+            path[r - 1] = path[r] + step[r, path[r]]
+        left_ink = np.count_nonzero((np.arange(cols)[None, :] < path[:, None]) & own)
+        if min(left_ink, ink_columns[-1] - left_ink) < 0.1 * ink_columns[-1]:
+            continue
+        if any(abs(path.mean() - other.mean()) < margin for other, _ in found):
+            continue
+        found.append((path, float(cost[np.arange(rows), path].sum() / max(stroke, 1))))
+    return sorted(found, key=lambda f: f[0].mean())
+
+
+def line_pieces(mask, marks, height):
+    """(pieces, crossings): pieces numbers every pixel of the line 1, 2, ..., left to right,
+    the marks cut where a cut may separate two digits; crossings[k] is how many strokes the
+    cut between piece k + 1 and piece k + 2 crosses (0 between separate marks).
+    """
+    pieces = np.zeros(marks.shape, np.int32)
+    crossings = []
+    for k in range(1, marks.max() + 1):
+        own = marks == k
+        cols = np.flatnonzero(own.any(axis=0))
+        left, right = cols[0], cols[-1] + 1
+        own = own[:, left:right]
+        paths = cut_paths(own, height) if right - left >= CUTTABLE * height else []
+        part = np.zeros(own.shape, np.int32)
+        for path, _ in paths:
+            part += np.arange(own.shape[1])[None, :] >= path[:, None]
+        present = np.unique(part[own])  # paths that cross each other can leave a part empty
+        crossed = [max(c for _, c in paths[a:b]) for a, b in zip(present[:-1], present[1:])]
+        first = pieces.max() + 1
+        pieces[:, left:right][own] = first + np.searchsorted(present, part[own])
+        crossings += [0.0] * (k > 1) + crossed
+    return pieces, np.array(crossings)
+
+
+def digit_ink(own):
+    """One digit's ink from the mask of its strokes: redrawn with MNIST's pen for its size, and if
+    it is very narrow but not a single stroke (a 0 or 7 written narrow, not a 1), widened to
+    NARROW of its height.
+    """
     height, width = own.shape
-    scale = BOX / max(height, width)
-    if scale < 0.5:  # large enough to redraw from its outline with MNIST's pen
-        target, now = STROKE / scale, stroke_width(own)
-        radius = round(abs(target - now) / 2)
-        if radius and now < 0.75 * target:
-            own = ndimage.binary_dilation(np.pad(own, radius), disk(radius))
-        elif radius and now > 1.33 * target:
-            thinner = ndimage.binary_erosion(own, disk(radius))
-            own = thinner if np.count_nonzero(thinner) > 0.3 * np.count_nonzero(own) else own
-        gray = ndimage.uniform_filter(own.astype(np.float32), 3)
-        height, width = gray.shape
-        if width < NARROW * height and width > 3 * stroke_width(own):  # a narrow 2, 5 or 7, not a 1
-            gray = np.asarray(Image.fromarray(gray, mode="F").resize((round(NARROW * height), height),
-                                                                   Image.Resampling.BILINEAR))
+    target, now = STROKE * max(height, width) / BOX, stroke_width(own)
+    radius = round(abs(target - now) / 2)
+    if radius and now < 0.75 * target:
+        own = ndimage.binary_dilation(np.pad(own, radius), disk(radius))
+    elif radius and now > 1.33 * target:
+        thinner = ndimage.binary_erosion(own, disk(radius))
+        own = thinner if np.count_nonzero(thinner) > 0.3 * np.count_nonzero(own) else own
+    gray = ndimage.uniform_filter(own.astype(np.float32), 3)
+    rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    if STICK * height < width - stroke_width(own) and width < NARROW * height:  # a narrow 0 or 7, not a 1
+        gray = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        gray = np.asarray(Image.fromarray(gray, mode="F").resize((round(NARROW * height), height),
+                                                               Image.Resampling.BILINEAR))
     return gray
 
 
@@ -409,6 +522,97 @@ def disk(radius):
     """A round structuring element of the given radius."""
     rows, cols = np.indices((2 * radius + 1, 2 * radius + 1)) - radius
     return rows**2 + cols**2 <= radius**2 + radius
+
+
+def read_line(ink, labels, groups, height, read=None):
+    """[(28x28 input, (top, left, bottom, right) in `ink`'s pixels, probabilities or None)] for
+    each digit of the line of writing, left to right.
+
+    With `read` (a function from inputs (n, 28, 28) to the network's probabilities (n, 10)),
+    the line is cut by recognition. Marks wider than CUTTABLE of the line's height are cut into
+    pieces where two digits may touch (cut_paths). Every run of at most MAX_PIECES consecutive
+    pieces, no wider than WIDEST line heights, is a candidate digit, scored by the log of the
+    highest of the network's probabilities (averaged with those of the candidate turned a
+    little, read_steadily), less WIDE_COST per line height it is wider than WIDE, SHORT_COST per
+    line height it is shorter than SHORT, and JOIN_COST for each gap between separate marks it
+    spans. Each cut between candidates costs CUT_COST per stroke it crosses. The reading is the
+    way of cutting the line whose scores add up to the most (best_cuts). Without `read`, each
+    mark is one digit.
+    """
+    mask, marks, scale, (top, left) = line_image(ink, labels, groups, height)
+    height = height * scale
+    pieces, crossings = line_pieces(mask, marks, height) if read else (marks, np.zeros(len(groups) - 1))
+    spans = candidates(pieces, crossings, height, MAX_PIECES if read else 1)
+    inputs = np.array([candidate_input(pieces, span) for span in spans], np.float32)
+    if read is None:
+        chosen, probabilities = list(range(len(spans))), [None] * len(spans)
+    else:
+        probabilities = read(inputs)
+        chosen = best_cuts(spans, read_steadily(inputs, probabilities, read), crossings, height)
+    return [(inputs[k], tuple(v / scale + o for v, o in zip(spans[k][2], (top, left, top, left))),
+             probabilities[k]) for k in chosen]
+
+
+def candidates(pieces, crossings, height, longest):
+    """[(first, last, (top, left, bottom, right))]: the runs of at most `longest` consecutive pieces
+    (numbered from 0 here) that may be one digit, with their box: no wider than WIDEST line
+    heights, and never across a gap between separate marks wider than MERGE_GAP of it."""
+    boxes = ndimage.find_objects(pieces)
+    spans = []
+    for first in range(len(boxes)):
+        rows, cols = boxes[first]
+        box = [rows.start, cols.start, rows.stop, cols.stop]
+        for last in range(first, min(len(boxes), first + longest)):
+            rows, cols = boxes[last]
+            if last > first:
+                if crossings[last - 1] == 0 and cols.start - box[3] > MERGE_GAP * height:
+                    break
+                box = [min(box[0], rows.start), min(box[1], cols.start), max(box[2], rows.stop), max(box[3], cols.stop)]
+                if box[3] - box[1] > WIDEST * height:
+                    break
+            spans.append((first, last, tuple(box)))
+    return spans
+
+
+def candidate_input(pieces, span):
+    """The 28x28 input of a candidate digit (first piece, last piece, box): its pieces' strokes
+    redrawn (digit_ink), cropped, scaled to the 20x20 box and centred by mass."""
+    first, last, (top, left, bottom, right) = span
+    own = (pieces[top:bottom, left:right] > first) & (pieces[top:bottom, left:right] <= last + 1)
+    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own))))
+
+
+def read_steadily(inputs, probabilities, read):
+    """The network's probabilities for each input (`probabilities` as it is) averaged with those
+    of the input turned a little either way: a piece of a digit that only happens to look like
+    one is seldom read the same when turned."""
+    turned = [ndimage.rotate(inputs, angle, axes=(1, 2), reshape=False, order=1) for angle in STEADY_ANGLES]
+    return np.mean([probabilities] + [read(t) for t in turned], axis=0)
+
+
+def best_cuts(spans, probabilities, crossings, height):
+    """The indices of the spans (first piece, last piece, box) that cover all the pieces with the
+    highest total score (see read_line), left to right: for each piece, the best score of a
+    reading that ends with it, from the best of those that end where a candidate starts."""
+    n = max(last for _, last, _ in spans) + 1
+    widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
+    heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
+    joins = np.array([np.count_nonzero(crossings[first:last] == 0) for first, last, _ in spans])
+    scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
+              - SHORT_COST * np.maximum(SHORT - heights, 0) - JOIN_COST * joins)
+    best = np.full(n + 1, -np.inf)
+    best[0] = 0.0
+    came_from = [None] * (n + 1)
+    for k in sorted(range(len(spans)), key=lambda k: spans[k][1]):
+        first, last, _ = spans[k]
+        total = best[first] + scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0)
+        if total > best[last + 1]:
+            best[last + 1], came_from[last + 1] = total, k
+    chosen, end = [], n
+    while end > 0:
+        chosen.append(came_from[end])
+        end = spans[came_from[end]][0]
+    return chosen[::-1]
 
 
 def crop_to_ink(gray):
@@ -455,30 +659,32 @@ def to_gray(image):
     return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
 
 
-def to_digits(image, path="image"):
-    """[(28x28 array, box)] for each digit in the image, left to right: light digit on black in
-    [0, 1], sized and centred as MNIST's digits are; box = (left, top, right, bottom) of the
-    digit in the image's pixels.
+def to_digits(image, path="image", read=None):
+    """[(28x28 array, box, probabilities)] for each digit in the image, left to right: light digit
+    on black in [0, 1], drawn, sized and centred as MNIST's digits are; box = (left, top, right,
+    bottom) of the digit in the image's pixels; the network's probabilities from `read` (see
+    read_line), or None without it.
     """
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
     ink = remove_background(make_ink_light(gray), path)
     scale = image.info.get("decoded scale", 1) * upright.size[0] / gray.shape[1]  # to the file's pixels
     if max(ink.shape) <= SMALL:  # an image this small holds one digit, as MNIST's do
-        return [(centre_by_mass(scale_to_box(crop_to_ink(ink))),
-                 (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)))]
-    labels, groups = digit_groups(ink_mask(ink), path)
-    digits = []
-    for (rows, cols), members in groups:
-        digit = centre_by_mass(scale_to_box(crop_to_ink(digit_ink(ink, labels, (rows, cols), members))))
-        box = tuple(round(v * scale) for v in (cols.start, rows.start, cols.stop, rows.stop))
-        digits.append((digit, box))
-    return digits
+        digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
+        return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
+                 read(digit[None])[0] if read else None)]
+    labels, groups, height = marks_in_line(ink_mask(ink), path)
+    digits = read_line(ink, labels, groups, height, read)
+    if len(digits) > MAX_DIGITS:
+        raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "
+                         "photograph one digit or one number at a time")
+    return [(digit, tuple(round(v * scale) for v in (left, top, right, bottom)), probabilities)
+            for digit, (top, left, bottom, right), probabilities in digits]
 
 
-def to_mnist(image, path="image"):
+def to_mnist(image, path="image", read=None):
     """28x28 array in [0, 1] of the one digit in the image (InputError if there are several)."""
-    digits = to_digits(image, path)
+    digits = to_digits(image, path, read)
     if len(digits) > 1:
         raise InputError(f"{path}: found {len(digits)} digits where one was expected")
     return digits[0][0]

@@ -6,6 +6,7 @@ The photo is made by tests/photos.py from MNIST test digits (docs/photo-number.j
 """
 
 import argparse
+import functools
 import os
 import sys
 
@@ -48,8 +49,8 @@ def main():
     ink = preprocess.remove_background(preprocess.make_ink_light(gray))
     lines = preprocess.paper_lines(ink >= preprocess.LINE_LEVEL, ink >= preprocess.INK_LEVEL)
     mask = preprocess.ink_mask(ink)
-    digits = preprocess.to_digits(image)
-    read = [int(predict_image.classify(params, d).argmax()) for d, _ in digits]
+    digits = preprocess.to_digits(image, read=functools.partial(predict_image.read_inputs, params))
+    read = [int(probabilities.argmax()) for _, _, probabilities in digits]
 
     fig = plt.figure(figsize=(16, 7.6))
     top = fig.subplots(1, 4, gridspec_kw={"top": 0.93, "bottom": 0.42, "left": 0.02, "right": 0.98})
@@ -64,13 +65,13 @@ def main():
     top[2].set_title("3. strokes (white); lines of the\npaper found and removed (blue)")
     top[3].imshow(np.asarray(image))
     shown = image.info["decoded scale"]  # boxes are in the file's pixels; the photo is shown as decoded
-    for box, digit in zip((box for _, box in digits), read):
+    for box, digit in zip((box for _, box, _ in digits), read):
         left, top_, right, bottom = (v / shown for v in box)
         top[3].add_patch(Rectangle((left, top_), right - left, bottom - top_, fill=False, color="red", lw=2))
         top[3].text(left, top_ - 8, str(digit), color="red", fontsize=14, weight="bold")
     top[3].set_title(f"4. digits found, left to right:\nread {''.join(map(str, read))} (written: {label})")
     bottom = fig.subplots(1, len(digits), gridspec_kw={"top": 0.33, "bottom": 0.03, "left": 0.25, "right": 0.75})
-    for ax, (digit_image, _), digit in zip(np.atleast_1d(bottom), digits, read):
+    for ax, (digit_image, _, _), digit in zip(np.atleast_1d(bottom), digits, read):
         ax.imshow(digit_image, cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"28x28 input: {digit}")
     for ax in [*top, *np.atleast_1d(bottom)]:

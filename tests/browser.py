@@ -80,6 +80,34 @@ def serving(model, *options):
         process.communicate(timeout=10)
 
 
+# Numbers as they are drawn on the pad: two digits, each drawn narrower, side by side.
+NUMBERS = {
+    "47": lambda: squeezed(DIGITS[4], 0) + squeezed(DIGITS[7], 145),  # well apart
+    "17": lambda: squeezed(DIGITS[1], 0) + squeezed(DIGITS[7], 85),  # close together
+    "04": lambda: squeezed(DIGITS[0], 0) + squeezed(DIGITS[4], 80),  # closer than a pen's width
+    "73": lambda: squeezed(DIGITS[7], 0) + squeezed(DIGITS[3], 70),  # the 7's foot touching the 3
+}
+PEN_WIDTH = 20  # px: the page's pen (web/draw.js)
+
+
+def squeezed(strokes, left, width=0.45):
+    """`strokes` drawn narrower, into the part of the pad from x = left on."""
+    return [[(left + x * width, 40 + (y - 40) * 0.8) for x, y in stroke] for stroke in strokes]
+
+
+def drawing(strokes):
+    """A PIL image of `strokes` drawn as the pad draws them: black, round pen, on a white 280x280 canvas."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (280, 280), 255)
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        points = densify(stroke, step=2)
+        for x, y in points:
+            pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill=0)
+    return image
+
+
 def densify(points, step=8):
     """The polyline through `points` with a point at least every `step` px, as a pen moves."""
     dense = [points[0]]

@@ -1,22 +1,33 @@
-"""Photos of handwritten digits and numbers on notebook paper, made from MNIST test digits.
+"""Photos and images of handwritten digits and numbers, in hands MNIST has and hands it has not.
 
-Each photo varies everything a phone photo varies: the paper (white, cream, gray; plain,
-ruled or squared, with or without a margin line), the pen (black, blue or red ink, pencil,
-marker; thin to fat strokes), the handwriting's size, slant and spacing, how much of the
-frame the sheet fills (a table around it, dark corners), light falling unevenly and
-shadows, a slight perspective, blur, sensor noise and JPEG compression. The digits are
-MNIST's held-out test digits, redrawn as pen strokes: the network never trained on them.
+Every image varies what people vary, each drawn at random over the whole range below:
 
-    photo, labels = make_photo(rng, images, labels, family="ruled", count=4)
+- the hand: MNIST's held-out test digits redrawn as pen strokes, or digits written stroke by
+  stroke from a model of how people form them (round or angular, a 1 with or without its
+  flag, a 4 open or closed, a 7 with or without its bar), which MNIST does not contain;
+- the digit's width, 0.35 to 1.2 times its natural width (narrow and tall to wide), its
+  slant, its size, and the pen: fine to fat, up to a marker whose stroke is a fifth of a
+  small digit's height;
+- in a number of 2 to 8 digits, the spacing: overlapping, touching, close or wide, and
+  joined-up strokes running from one digit into the next;
+- the surface: plain, ruled or squared paper (white, cream, gray; with or without a
+  margin line) photographed on a table, unevenly lit, in slight perspective, blurred,
+  noisy and JPEG-compressed; a dark board written on in chalk (light on dark); or an
+  image made on a computer, dark on white or light on dark.
+
+    photo, label = make_photo(rng, images, labels, family="ruled", count=4)
+
+`mnist_on_black` is the plain case: an MNIST test digit scaled up, white on black.
 """
 
 import io
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-FAMILIES = ("plain", "ruled", "squared")
+FAMILIES = ("plain", "ruled", "squared", "board", "screen")
+PAPER_FAMILIES = ("plain", "ruled", "squared")
 INKS = {  # RGB of the ink, and how dark it lays down at full pressure
     "black pen": ((25, 25, 35), 0.95),
     "blue pen": ((25, 45, 150), 0.9),
@@ -25,30 +36,180 @@ INKS = {  # RGB of the ink, and how dark it lays down at full pressure
     "marker": ((20, 20, 20), 1.0),
 }
 PAPERS = [(245, 244, 238), (250, 246, 228), (232, 232, 228), (240, 238, 242)]
+BOARDS = [(30, 50, 40), (25, 25, 30), (35, 40, 60)]
+SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / height: overlap, touch, close, wide
+JOINED = 0.3  # share of neighbouring digits joined by a stroke
+
+# How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
+# ways for the digits that people write in several ways.
+FORMS = {
+    0: [[[(0.5, 0.0), (0.12, 0.2), (0.02, 0.55), (0.2, 0.92), (0.55, 1.0), (0.88, 0.75), (0.95, 0.35),
+          (0.75, 0.05), (0.45, 0.02)]]],
+    1: [[[(0.5, 0.0), (0.5, 1.0)]],
+        [[(0.15, 0.25), (0.55, 0.0), (0.5, 1.0)]],
+        [[(0.15, 0.25), (0.55, 0.0), (0.5, 1.0)], [(0.15, 1.0), (0.85, 1.0)]]],
+    2: [[[(0.08, 0.25), (0.3, 0.03), (0.65, 0.0), (0.9, 0.2), (0.85, 0.45), (0.5, 0.7), (0.05, 1.0),
+          (1.0, 0.97)]],
+        [[(0.1, 0.2), (0.45, 0.0), (0.85, 0.15), (0.8, 0.45), (0.1, 0.95), (0.3, 0.85), (0.55, 0.95),
+          (1.0, 0.92)]]],
+    3: [[[(0.08, 0.12), (0.45, 0.0), (0.85, 0.12), (0.8, 0.35), (0.4, 0.48), (0.85, 0.6), (0.92, 0.85),
+          (0.5, 1.0), (0.05, 0.88)]],
+        [[(0.05, 0.05), (0.9, 0.03), (0.4, 0.42), (0.85, 0.55), (0.92, 0.82), (0.5, 1.0), (0.05, 0.88)]]],
+    4: [[[(0.62, 0.0), (0.05, 0.65), (1.0, 0.65)], [(0.75, 0.3), (0.75, 1.0)]],
+        [[(0.12, 0.0), (0.08, 0.58), (0.95, 0.58)], [(0.75, 0.0), (0.72, 1.0)]]],
+    5: [[[(0.2, 0.02), (0.15, 0.45), (0.5, 0.38), (0.85, 0.5), (0.9, 0.78), (0.55, 1.0), (0.08, 0.9)],
+         [(0.2, 0.02), (0.88, 0.0)]],
+        [[(0.9, 0.0), (0.22, 0.02), (0.15, 0.45), (0.55, 0.4), (0.88, 0.62), (0.75, 0.92), (0.35, 1.0),
+          (0.05, 0.85)]]],
+    6: [[[(0.8, 0.03), (0.42, 0.12), (0.12, 0.48), (0.1, 0.78), (0.38, 1.0), (0.78, 0.93), (0.9, 0.7),
+          (0.65, 0.5), (0.3, 0.55), (0.12, 0.72)]]],
+    7: [[[(0.0, 0.03), (1.0, 0.0), (0.42, 1.0)]],
+        [[(0.0, 0.03), (1.0, 0.0), (0.42, 1.0)], [(0.3, 0.55), (0.88, 0.5)]],
+        [[(0.05, 0.15), (0.05, 0.02), (1.0, 0.0), (0.6, 0.5), (0.45, 1.0)]]],
+    8: [[[(0.85, 0.15), (0.5, 0.0), (0.15, 0.15), (0.2, 0.35), (0.5, 0.5), (0.85, 0.7), (0.8, 0.93),
+          (0.5, 1.0), (0.15, 0.92), (0.15, 0.7), (0.5, 0.5), (0.8, 0.32), (0.85, 0.15)]]],
+    9: [[[(0.92, 0.3), (0.7, 0.03), (0.35, 0.0), (0.08, 0.2), (0.2, 0.45), (0.55, 0.5), (0.92, 0.3),
+          (0.88, 0.65), (0.72, 1.0)]],
+        [[(0.9, 0.25), (0.65, 0.0), (0.25, 0.03), (0.08, 0.25), (0.3, 0.45), (0.7, 0.4), (0.9, 0.25),
+          (0.9, 1.0)]]],
+}
 
 
-def stroke_mask(digit, height, pen_width, rng):
-    """A digit (28x28 uint8) as pen strokes `pen_width` px wide, `height` px tall, slanted a little."""
+def smooth(points, rounds):
+    """The polyline cut at its corners `rounds` times (Chaikin): a curve through the same shape."""
+    for _ in range(rounds):
+        if len(points) < 3:
+            break
+        a, b = points[:-1], points[1:]
+        middle = np.stack([0.75 * a + 0.25 * b, 0.25 * a + 0.75 * b], axis=1).reshape(-1, 2)
+        points = np.concatenate([points[:1], middle, points[-1:]])
+    return points
+
+
+def written_strokes(digit, rng):
+    """[(n, 2) arrays] of one digit formed as a person forms it: unit box, points jittered, curves
+    smoothed (angular hands keep their corners)."""
+    forms = FORMS[digit]
+    strokes = forms[rng.integers(len(forms))]
+    rounds = int(rng.integers(0, 4))
+    return [smooth(np.array(s, float) + rng.normal(0, 0.035, (len(s), 2)), rounds) for s in strokes]
+
+
+def pen_image(strokes, size, pen_width, scale=4):
+    """A float image (h, w) in [0, 1] of `strokes` ((n, 2) arrays in pixels) drawn with a round pen,
+    anti-aliased by drawing `scale` times larger and shrinking."""
+    width, height = size
+    canvas = Image.new("L", (width * scale, height * scale), 0)
+    draw = ImageDraw.Draw(canvas)
+    radius = pen_width * scale / 2
+    for stroke in strokes:
+        points = [tuple(p) for p in stroke * scale]
+        if len(points) > 1:
+            draw.line(points, fill=255, width=max(1, round(2 * radius)))
+        for x, y in points:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return np.asarray(canvas.resize(size, Image.Resampling.BOX), np.float32) / 255
+
+
+def written_digit(digit, height, width_factor, slant, pen_width, rng):
+    """(image, strokes in its pixels) of a digit written stroke by stroke, `height` px tall."""
+    unit = written_strokes(digit, rng)
+    if digit == 1:  # a stick is narrow; a 1 with a flag or a base is as wide as they are
+        natural = 0.12 if sum(len(s) for s in unit) <= 2 else 0.35
+    else:
+        natural = rng.uniform(0.5, 0.8)
+    width = max(1.0, natural * width_factor * height)
+    strokes = []
+    for stroke in unit:
+        x, y = stroke[:, 0] * width, stroke[:, 1] * height
+        strokes.append(np.stack([x + slant * (height - y), y], axis=1))
+    points = np.concatenate(strokes)
+    margin = pen_width + 2
+    low = points.min(axis=0) - margin
+    strokes = [s - low for s in strokes]
+    size = np.ceil(points.max(axis=0) - low + margin).astype(int)
+    return pen_image(strokes, (int(size[0]), int(size[1])), pen_width), strokes
+
+
+def redrawn_mnist(image, height, width_factor, slant, pen_width):
+    """(image, strokes) of an MNIST digit (28x28 uint8) redrawn with a round pen `pen_width` px wide,
+    `height` px tall, `width_factor` times as wide as written, slanted by `slant`."""
     scale = height / 20
-    big = Image.fromarray(digit).resize((round(28 * scale), round(28 * scale)), Image.Resampling.BICUBIC)
-    shear = rng.uniform(-0.25, 0.25)
-    big = big.transform(big.size, Image.Transform.AFFINE, (1, shear, -shear * big.size[1] / 2, 0, 1, 0),
+    big = Image.fromarray(image).resize((round(28 * scale), round(28 * scale)), Image.Resampling.BICUBIC)
+    big = big.transform(big.size, Image.Transform.AFFINE, (1, slant, -slant * big.size[1] / 2, 0, 1, 0),
                         Image.Resampling.BILINEAR)
-    squeeze = rng.uniform(0.75, 1.1)  # some people write narrow
-    big = big.resize((max(8, round(big.size[0] * squeeze)), big.size[1]), Image.Resampling.BILINEAR)
+    big = big.resize((max(8, round(big.size[0] * width_factor)), big.size[1]), Image.Resampling.BILINEAR)
     inked = np.asarray(big) > 100
+    if not inked.any():
+        inked = np.asarray(big) > 0
     depth = ndimage.distance_transform_edt(inked)
     middle = inked & (depth >= ndimage.maximum_filter(depth, size=3) - 0.75)  # the ridge: a skeleton of sorts
+    pad = int(np.ceil(pen_width)) + 2
+    middle = np.pad(middle, pad)
     pen = ndimage.distance_transform_edt(~middle) <= pen_width / 2
     edge = ndimage.gaussian_filter(pen.astype(np.float32), 0.6)
     rows, cols = np.flatnonzero(edge.max(axis=1) > 0.05), np.flatnonzero(edge.max(axis=0) > 0.05)
-    return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ridge_rows, ridge_cols = np.nonzero(middle)
+    ends = np.stack([ridge_cols - cols[0], ridge_rows - rows[0]], axis=1).astype(float)
+    return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], [ends]
+
+
+def handwriting(rng, images, labels, count, height, pen_width):
+    """(ink image in [0, 1], label string) of `count` digits written in a row by one hand."""
+    hand = "written" if rng.random() < 0.5 else "mnist"
+    chosen = rng.choice(len(images), count, replace=False)
+    width_factor = float(np.exp(rng.uniform(np.log(0.35), np.log(1.2))))  # one writer, one width ...
+    slant = rng.uniform(-0.35, 0.35)  # ... and one slant
+    spacing = SPACINGS[rng.integers(len(SPACINGS))]
+    pieces = []
+    for i in chosen:
+        h = height * rng.uniform(0.88, 1.12)
+        w = width_factor * rng.uniform(0.85, 1.15)
+        if hand == "written":
+            pieces.append(written_digit(int(labels[i]), h, w, slant + rng.normal(0, 0.05), pen_width, rng))
+        else:
+            pieces.append(redrawn_mnist(images[i], h, w, slant + rng.normal(0, 0.05), pen_width))
+    gaps = [rng.uniform(*spacing) * height for _ in pieces[1:]] + [0]
+    width = int(sum(p[0].shape[1] for p in pieces) + sum(max(g, 0) for g in gaps) + 4 * height)
+    ink = np.zeros((int(2 * height + 4 * pen_width), width), np.float32)
+    x, ends = 2 * height // 2, []
+    for (digit, strokes), gap in zip(pieces, gaps):
+        y = int((ink.shape[0] - digit.shape[0]) / 2 + rng.uniform(-0.06, 0.06) * height)
+        left = int(x)
+        part = ink[y:y + digit.shape[0], left:left + digit.shape[1]]
+        np.maximum(part, digit[:part.shape[0], :part.shape[1]], out=part)
+        points = np.concatenate(strokes) + (left, y)
+        ends.append(points)
+        x = left + digit.shape[1] + gap
+    joins = []
+    for a, b in zip(ends[:-1], ends[1:]):
+        if rng.random() < JOINED:  # the pen runs on from the lower right of one digit to the next
+            start = a[np.argmax(a[:, 0] + 0.5 * a[:, 1])]
+            end = b[np.argmin(b[:, 0] + 0.3 * np.abs(b[:, 1] - b[:, 1].mean()))]
+            dip = (start + end) / 2 + (0, 0.1 * height)
+            joins.append(smooth(np.array([start, dip, end]), 2))
+    if joins:
+        np.maximum(ink, pen_image(joins, (ink.shape[1], ink.shape[0]), pen_width * 0.8), out=ink)
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.02), np.flatnonzero(ink.max(axis=0) > 0.02)
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return ink, "".join(str(labels[i]) for i in chosen)
+
+
+def pen_for(ink_name, height, rng):
+    """The pen's width in px for a digit `height` px tall: a marker is fat, most of all on small digits."""
+    if ink_name == "marker":
+        share = rng.uniform(0.1, 0.22)
+    elif ink_name == "pencil":
+        share = rng.uniform(0.04, 0.08)
+    else:
+        share = rng.uniform(0.025, 0.1)
+    return max(2.0, share * height)
 
 
 def paper_lines(shape, family, spacing, rng):
     """A (h, w) array of how much line colour each pixel of the sheet gets (0 none, 1 full)."""
     lines = np.zeros(shape, np.float32)
-    if family == "plain":
+    if family not in ("ruled", "squared"):
         return lines
     width = rng.uniform(1.0, 2.5)
     rows = np.arange(shape[0])[:, None]
@@ -60,50 +221,55 @@ def paper_lines(shape, family, spacing, rng):
     return np.broadcast_to(lines, shape).astype(np.float32)
 
 
+def fit(ink, width, height, share):
+    """`ink` shrunk, if needed, to at most `share` of a width x height frame."""
+    scale = min(1.0, share * width / ink.shape[1], share * height / ink.shape[0])
+    if scale >= 1:
+        return ink
+    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+    return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BOX))
+
+
 def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None):
-    """(JPEG bytes, label string) of a photo of `count` random test digits written on paper."""
-    chosen = rng.choice(len(images), count, replace=False)
-    ink_name = list(INKS)[rng.integers(len(INKS))]
-    ink_rgb, opacity = INKS[ink_name]
+    """(JPEG or PNG bytes, label string) of `count` random test digits written in one row: on paper
+    (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
+    (`screen`), as a PNG."""
+    if family == "screen":
+        return screen_image(rng, images, labels, count)
+    ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
+    ink_rgb, opacity = ((235, 235, 225), 0.85) if family == "board" else INKS[ink_name]
     width, height = size or (int(rng.choice([1000, 1200, 1600])), int(rng.choice([750, 900, 1200])))
-    digit_height = rng.uniform(0.12, 0.35) * height / max(1, count ** 0.5)
-    pen_width = {"marker": rng.uniform(0.12, 0.2), "pencil": rng.uniform(0.04, 0.08)}.get(
-        ink_name, rng.uniform(0.025, 0.09)) * digit_height
-    pen_width = max(2.0, pen_width)
+    digit_height = rng.uniform(0.1, 0.35) * height / max(1, count ** 0.6)
+    if rng.random() < 0.25:  # small digits, as people write them on a page
+        digit_height = rng.uniform(0.05, 0.1) * height
+    digit_height = max(digit_height, 24.0)
+    pen_width = pen_for(ink_name, digit_height, rng)
+    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width)
+    ink = fit(ink, width, height, 0.8)
 
     sheet_h, sheet_w = int(height * rng.uniform(0.8, 1.3)), int(width * rng.uniform(0.8, 1.3))
-    paper = np.array(PAPERS[rng.integers(len(PAPERS))], np.float32) / 255
-    sheet = np.ones((sheet_h, sheet_w, 3), np.float32) * paper
+    ground = BOARDS[rng.integers(len(BOARDS))] if family == "board" else PAPERS[rng.integers(len(PAPERS))]
+    sheet = np.ones((sheet_h, sheet_w, 3), np.float32) * np.array(ground, np.float32) / 255
     grain = ndimage.gaussian_filter(rng.normal(0, 1, (sheet_h // 8 + 1, sheet_w // 8 + 1)), 2).astype(np.float32)
     grain = np.asarray(Image.fromarray(grain, mode="F").resize((sheet_w, sheet_h), Image.Resampling.BILINEAR))
-    sheet *= 1 + 0.015 * grain[:, :, None]
-    spacing = digit_height * rng.uniform(0.45, 0.9)
+    sheet *= 1 + (0.06 if family == "board" else 0.015) * grain[:, :, None]
+    spacing = max(digit_height, 24) * rng.uniform(0.45, 0.9)
     line_colour = np.array([(150, 180, 215), (170, 170, 175), (140, 170, 200)][rng.integers(3)], np.float32) / 255
     lines = paper_lines((sheet_h, sheet_w), family, spacing, rng)[:, :, None] * rng.uniform(0.5, 1.0)
     sheet = sheet * (1 - lines) + line_colour * lines
-    if family != "plain" and rng.random() < 0.5:  # the red margin line
+    if family in ("ruled", "squared") and rng.random() < 0.5:  # the red margin line
         x = int(sheet_w * rng.uniform(0.05, 0.15))
         sheet[:, x:x + 2] = sheet[:, x:x + 2] * 0.3 + np.array([0.85, 0.3, 0.3]) * 0.7
 
-    # write the digits in a row, somewhere on the sheet
-    masks = [stroke_mask(images[i], digit_height * rng.uniform(0.85, 1.15), pen_width, rng) for i in chosen]
-    gaps = [rng.uniform(0.15, 0.5) * digit_height for _ in masks]
-    row_width = sum(m.shape[1] for m in masks) + sum(gaps[:-1])
-    left = int(sheet_w / 2 - row_width / 2 + rng.uniform(-0.15, 0.15) * width)
-    top = int(sheet_h / 2 - digit_height / 2 + rng.uniform(-0.15, 0.15) * height)
-    ink = np.zeros((sheet_h, sheet_w), np.float32)
-    x = left
-    for mask, gap in zip(masks, gaps):
-        y = top + int(rng.uniform(-0.08, 0.08) * digit_height)
-        y0, x0 = max(0, y), max(0, x)
-        part = mask[y0 - y:sheet_h - y, x0 - x:sheet_w - x]
-        ink[y0:y0 + part.shape[0], x0:x0 + part.shape[1]] = np.maximum(ink[y0:y0 + part.shape[0],
-                                                                           x0:x0 + part.shape[1]], part)
-        x += mask.shape[1] + int(gap)
-    if ink_name == "pencil":
-        ink *= np.clip(rng.normal(1, 0.25, ink.shape), 0.3, 1.3)
-    ink = np.clip(ink * opacity, 0, 1)[:, :, None]
-    sheet = sheet * (1 - ink) + np.array(ink_rgb, np.float32) / 255 * ink
+    layer = np.zeros((sheet_h, sheet_w), np.float32)
+    top = int(sheet_h / 2 - ink.shape[0] / 2 + rng.uniform(-0.1, 0.1) * height)
+    left = int(sheet_w / 2 - ink.shape[1] / 2 + rng.uniform(-0.1, 0.1) * width * (1 - ink.shape[1] / sheet_w))
+    top, left = min(max(top, 0), sheet_h - ink.shape[0]), min(max(left, 0), sheet_w - ink.shape[1])
+    layer[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    if ink_name in ("pencil", "chalk"):
+        layer *= np.clip(rng.normal(1, 0.25, layer.shape), 0.3, 1.3)
+    layer = np.clip(layer * opacity, 0, 1)[:, :, None]
+    sheet = sheet * (1 - layer) + np.array(ink_rgb, np.float32) / 255 * layer
 
     # the sheet on a table, seen from slightly off-axis
     table = np.array([(120, 85, 55), (60, 60, 65), (170, 160, 140), (30, 30, 30)][rng.integers(4)], np.float32) / 255
@@ -131,4 +297,31 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=int(quality or rng.integers(60, 92)))
-    return buffer.getvalue(), "".join(str(labels[i]) for i in chosen)
+    return buffer.getvalue(), label
+
+
+def screen_image(rng, images, labels, count):
+    """(PNG bytes, label) of digits drawn in a paint program: light on dark or dark on light, with
+    a round brush, on a canvas a little larger than the writing."""
+    height = rng.uniform(40, 200)
+    pen_width = max(2.0, rng.uniform(0.06, 0.2) * height)
+    ink, label = handwriting(rng, images, labels, count, height, pen_width)
+    margin = int(rng.uniform(0.15, 0.6) * height)
+    ink = np.pad(ink, ((margin, margin), (margin + int(rng.uniform(0, 0.5) * height), margin)))
+    light_on_dark = rng.random() < 0.5
+    gray = ink if light_on_dark else 1 - ink
+    image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue(), label
+
+
+def mnist_on_black(image, size=280, blur=None, rng=None):
+    """PNG bytes of an MNIST digit (28x28 uint8) scaled up to size x size, white on black, softened
+    as a paint program's brush or a screenshot's scaling softens it."""
+    big = Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR)
+    radius = blur if blur is not None else (rng.uniform(0, 3) if rng is not None else 1.5)
+    big = big.filter(ImageFilter.GaussianBlur(radius))
+    buffer = io.BytesIO()
+    big.save(buffer, "PNG")
+    return buffer.getvalue()

@@ -116,14 +116,9 @@ def test_a_stopped_server_is_reported_on_the_page(trained_model):
         assert "is predict_image.py --serve still running?" in driver.find_element("id", "status").text
 
 
-def squeezed(strokes, left, width=0.45):
-    """`strokes` drawn narrower, into the part of the pad from x = left on."""
-    return [[(left + x * width, 40 + (y - 40) * 0.8) for x, y in stroke] for stroke in strokes]
-
-
 def test_a_number_drawn_on_the_page_is_read_digit_by_digit(page):
     clear(page)
-    browser.draw(page, squeezed(browser.DIGITS[4], 0) + squeezed(browser.DIGITS[7], 145))
+    browser.draw(page, browser.NUMBERS["47"]())
     shown, _ = browser.wait_for_answer(page)
     assert shown == "47"
     strip = page.find_element("id", "digits")
@@ -134,3 +129,12 @@ def test_a_number_drawn_on_the_page_is_read_digit_by_digit(page):
     assert len(inputs) == 2 and all(max(data[::4]) > 200 for data in inputs)  # each digit's input is drawn
     clear(page)
     assert not page.find_element("id", "digits").is_displayed()
+
+
+@pytest.mark.parametrize("number", ["17", "04", "73"])
+def test_digits_drawn_close_together_or_touching_are_read_apart(page, number):
+    clear(page)
+    browser.draw(page, browser.NUMBERS[number]())
+    assert browser.wait_for_answer(page)[0] == number
+    captions = page.find_element("id", "digits").find_elements("css selector", "figcaption")
+    assert [c.text.split()[0] for c in captions] == list(number)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import browser
 from conftest import ROOT, assert_clean_error, run_script
 from rendered_digits import ink_mask, write_rendered_digits
 
@@ -454,3 +455,19 @@ def test_marks_that_cannot_be_one_number_are_refused(tmp_path, mnist, trained_mo
     result = run_predict(tmp_path / "noise.png", cwd=tmp_path, model=trained_model)
     assert_clean_error(result, "noise.png")
     assert "Predicted" not in result.stdout
+
+
+@pytest.mark.parametrize("number", ["47", "17", "04", "73"])
+def test_digits_drawn_apart_close_together_or_touching_are_read_as_a_number(tmp_path, trained_model, number):
+    browser.drawing(browser.NUMBERS[number]()).save(tmp_path / "drawn.png")
+    answer = json.loads(run_predict("--json", tmp_path / "drawn.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+    confidences = [d["confidence"] for d in answer["digits"]]
+    assert answer["number_confidence"] == pytest.approx(np.prod(confidences), abs=2e-6)  # the whole reading's
+
+
+def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
+    for digit, strokes in browser.DIGITS.items():
+        browser.drawing(strokes).save(tmp_path / f"{digit}.png")
+    result = run_predict(*(tmp_path / f"{digit}.png" for digit in browser.DIGITS), cwd=tmp_path, model=trained_model)
+    assert [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()] == [str(d) for d in browser.DIGITS]

@@ -75,3 +75,80 @@ def test_ink_in_the_alpha_channel(ink_value):
     out = preprocess.to_mnist(Image.fromarray(rgba, "RGBA"))
     assert out.max() == 1 and out[14, 14] == 1 and out[0, 0] == 0
     assert np.count_nonzero(out) < 100
+
+
+def all_readings(n, spans):
+    """Every way to cover pieces 0 .. n - 1 with consecutive spans (first, last, box), as lists of indices."""
+    if n == 0:
+        return [[]]
+    return [reading + [k] for k, (first, last, _) in enumerate(spans) if last == n - 1
+            for reading in all_readings(first, spans)]
+
+
+def reading_score(reading, spans, probabilities, crossings, height):
+    """The score read_line's docstring defines, summed over a reading: the independent reference."""
+    total = 0.0
+    for k in reading:
+        first, last, (top, left, bottom, right) = spans[k]
+        total += (np.log(probabilities[k].max() + 1e-12)
+                  - preprocess.WIDE_COST * max((right - left) / height - preprocess.WIDE, 0)
+                  - preprocess.SHORT_COST * max(preprocess.SHORT - (bottom - top) / height, 0)
+                  - preprocess.JOIN_COST * np.count_nonzero(crossings[first:last] == 0)
+                  - (preprocess.CUT_COST * crossings[first - 1] if first else 0))
+    return total
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
+    rng = np.random.default_rng(seed)
+    n, height = int(rng.integers(1, 7)), 50.0
+    crossings = np.where(rng.random(n - 1) < 0.4, 0.0, rng.uniform(0.5, 3, n - 1))
+    spans = [(first, last, (int(rng.integers(0, 30)), first * 20, int(rng.integers(30, 60)), (last + 1) * 20))
+             for first in range(n) for last in range(first, min(n, first + preprocess.MAX_PIECES))]
+    probabilities = rng.dirichlet(np.full(10, 0.3), len(spans))
+    chosen = preprocess.best_cuts(spans, probabilities, crossings, height)
+    best = max(reading_score(r, spans, probabilities, crossings, height) for r in all_readings(n, spans))
+    assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
+    assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
+    assert reading_score(chosen, spans, probabilities, crossings, height) == pytest.approx(best)
+
+
+def ring(shape, centre, radii, width):
+    """A mask of an elliptical ring: a 0 written with a pen `width` px wide."""
+    rows, cols = np.indices(shape)
+    distance = np.hypot((rows - centre[0]) / radii[0], (cols - centre[1]) / radii[1])
+    return np.abs(distance - 1) * min(radii) < width / 2
+
+
+def test_two_touching_rings_are_cut_where_they_touch_and_one_ring_only_across_two_strokes():
+    pair = ring((80, 110), (40, 28), (32, 22), 6) | ring((80, 110), (40, 80), (32, 22), 6)  # touching at column 50-54
+    paths = preprocess.cut_paths(pair, height=64)
+    join = min(paths, key=lambda p: p[1])
+    assert 45 <= join[0][40] <= 58 and join[1] < 2  # through the join, crossing about one stroke
+    assert all(crossed >= 1.5 for path, crossed in paths if not 45 <= path[40] <= 58)
+    single = preprocess.cut_paths(ring((80, 60), (40, 30), (32, 22), 6), height=64)
+    assert all(crossed >= 1.5 for _, crossed in single)  # cutting a 0 in two crosses it twice
+
+
+def test_a_bold_light_digit_on_black_is_light_ink_whatever_fills_the_middle():
+    rows, cols = np.indices((280, 280))
+    gray = (np.abs(np.hypot((rows - 140) / 95, (cols - 140) / 70) - 1) * 70 < 30).astype(np.float32)  # a fat 0
+    middle = gray[70:210, 70:210]
+    assert middle.mean() > 0.5  # more ink than background in the image's middle half
+    assert preprocess.make_ink_light(gray)[140, 70] == 1
+    assert preprocess.make_ink_light(1 - gray)[140, 70] == 1  # dark on light: inverted
+
+
+def test_dark_ink_on_paper_on_a_dark_table_is_dark_ink():
+    gray = np.full((300, 400), 0.15, np.float32)  # a dark table ...
+    gray[40:260, 60:340] = 0.85  # ... a sheet of paper on it ...
+    gray[100:200, 190:198] = 0.2  # ... and a 1 written on the sheet
+    assert preprocess.make_ink_light(gray)[150, 194] > 0.7
+
+
+def test_a_level_line_across_the_image_is_not_a_digit():
+    ink = np.zeros((200, 400), np.float32)
+    ink[150:153, 40:360] = 1  # an edge or a line, level, across most of the image
+    ink[40:120, 190:196] = 1  # a 1
+    mask = preprocess.ink_mask(ink)
+    assert not mask[151].any() and mask[80, 192]
