@@ -51,14 +51,21 @@ def parse_args(argv=None):
     p.add_argument("--serve", action="store_true",
                    help="instead of reading files, serve a web page to draw digits on and watch "
                         "the network answer as you draw")
-    p.add_argument("--host", default="127.0.0.1",
+    p.add_argument("--host", default=None,
                    help="with --serve: the IPv4 address or host name to listen on (default: "
-                        "%(default)s, this computer only; 0.0.0.0 opens the page to your network)")
-    p.add_argument("--port", type=cli.port_number, default=8000,
-                   help="with --serve: the port to listen on (default: %(default)s; 0 picks a free one)")
+                        "127.0.0.1, this computer only; 0.0.0.0 opens the page to your network)")
+    p.add_argument("--port", type=cli.port_number, default=None,
+                   help="with --serve: the port to listen on (default: 8000; 0 picks a free one)")
     args = p.parse_args(argv)
     if args.top > 10:
         p.error(f"argument --top: at most 10 digits exist, got {args.top}")
+    for option in ("host", "port"):
+        if getattr(args, option) is not None and not args.serve:
+            p.error(f"argument --{option}: is for the drawing page; add --serve")
+    args.host = "127.0.0.1" if args.host is None else args.host
+    args.port = 8000 if args.port is None else args.port
+    if args.json and args.show:
+        p.error("argument --show: --json prints JSON only; leave out one of --show and --json")
     if args.serve and (args.images or args.json or args.show or args.top > 1):
         p.error("argument --serve: the page takes its images from the browser; "
                 "leave out IMAGE, --json, --show and --top")
@@ -204,14 +211,15 @@ def number_text(path, results, args, prompted):
     for k, (digit_image, box, _) in enumerate(results, 1):
         lines += [f"Digit {k}, found at left {box[0]}, top {box[1]}, right {box[2]}, bottom {box[3]}:",
                   render(digit_image)] if args.show else []
-    tops = [f"  top {args.top}: {top_k_text(p, args.top)}" if args.top > 1 else "" for _, _, p in results]
+    tops = [f"top {args.top}: {top_k_text(p, args.top)}" if args.top > 1 else "" for _, _, p in results]
     if prompted:
         lines.append(f"Predicted number: {number}")
-        lines += [f"Digit {k}: {d} (confidence {p[d]:.4f}){top}"
+        lines += [f"Digit {k}: {d} (confidence {p[d]:.4f})" + (f"  {top}" if top else "")
                   for k, (d, (_, _, p), top) in enumerate(zip(digits, results, tops), 1)]
     else:
         confidences = ", ".join(f"{p[d]:.4f}" for d, (_, _, p) in zip(digits, results))
-        lines.append(f"{path}: number {number} (confidence {confidences})" + "".join(tops))
+        lines.append(f"{path}: number {number} (confidence {confidences})"
+                     + "".join(f"  digit {k} {top}" for k, top in enumerate(tops, 1) if top))
     return "\n".join(lines)
 
 

@@ -335,7 +335,7 @@ def keep_freed_memory():
         libc = ctypes.CDLL(None)
         libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # keep up to 1 GiB of free memory at the top
         libc.mallopt(M_MMAP_THRESHOLD, 1 << 28)  # arrays up to 256 MiB from the reusable heap
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library to name (Windows: CDLL(None) is a TypeError)
         pass
 
 

@@ -35,6 +35,7 @@ LINE_WIDTH = 3  # px: lines of ruled and squared paper are at most this thick at
 STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outline) in 28x28
 MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
+ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
@@ -368,7 +369,8 @@ def marks_in_line(mask, path="image"):
     if count == 0:
         raise InputError(f"{path}: no digit found (no marks dark and large enough to be ink)")
     groups = []  # [top, left, bottom, right, [labels]]
-    for label, (rows, cols) in sorted(enumerate(ndimage.find_objects(labels), 1), key=lambda m: m[1][1].start):
+    objects = ndimage.find_objects(labels)
+    for label, (rows, cols) in sorted(enumerate(objects, 1), key=lambda m: m[1][1].start):
         mark = [rows.start, cols.start, rows.stop, cols.stop, [label]]
         last = groups[-1] if groups else None
         if last and overlapping(last, mark):
@@ -385,9 +387,18 @@ def marks_in_line(mask, path="image"):
         raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "
                          f"{MAX_DIGITS} digits; photograph one digit or one number at a time")
     middles = [(g[0] + g[2]) / 2 for g in groups]
-    if max(middles) - min(middles) > height:
+    if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
         raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
     return labels, groups, height
+
+
+def stacked(objects, group, height):
+    """True if two marks of `group` stand one above the other and are both as tall as digits
+    (at least ROW of the line's `height`): two rows of writing, not the pieces of one digit.
+    `objects` holds each mark's (rows, columns) slices, as ndimage.find_objects gives them."""
+    tall = [(rows.start, rows.stop) for rows, _ in (objects[k - 1] for k in group[4])
+            if rows.stop - rows.start >= ROW * height]
+    return any(a_bottom <= b_top for _, a_bottom in tall for b_top, _ in tall)
 
 
 def overlapping(group, mark):

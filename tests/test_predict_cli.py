@@ -422,7 +422,7 @@ def test_a_number_is_read_digit_by_digit(tmp_path, mnist, trained_model):
     for k, (line, digit) in enumerate(zip(lines[1:], label), 1):
         assert re.fullmatch(rf"Digit {k}: {digit} \(confidence (0\.\d{{4}}|1\.0000)\)", line), line
     batch = run_predict("--top", "2", tmp_path / "number.png", cwd=tmp_path, model=trained_model)
-    tops = r"(  top 2: \d: [\d.]+, \d: [\d.]+){4}"
+    tops = "".join(rf"  digit {k} top 2: \d: [\d.]+, \d: [\d.]+" for k in range(1, 5))
     assert re.fullmatch(rf".*number\.png: number {label} \(confidence [\d., ]+\){tops}\n", batch.stdout), batch.stdout
 
 
@@ -471,3 +471,27 @@ def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
         browser.drawing(strokes).save(tmp_path / f"{digit}.png")
     result = run_predict(*(tmp_path / f"{digit}.png" for digit in browser.DIGITS), cwd=tmp_path, model=trained_model)
     assert [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()] == [str(d) for d in browser.DIGITS]
+
+
+def test_two_rows_of_digits_are_refused_whatever_their_overlap(tmp_path, mnist, trained_model):
+    _, labels = mnist["test"]
+    top, bottom = tmp_path / "top.png", tmp_path / "bottom.png"
+    number_image(mnist, [int(np.flatnonzero(labels == d)[0]) for d in (2, 7)], top)
+    number_image(mnist, [int(np.flatnonzero(labels == d)[0]) for d in (3, 4)], bottom)
+    for shift in (0, 40):  # the rows right above each other, and the lower one moved right
+        rows = [np.asarray(Image.open(top)), np.asarray(Image.open(bottom))]
+        rows[1] = np.roll(rows[1], shift, axis=1)
+        Image.fromarray(np.concatenate(rows)).save(tmp_path / f"rows{shift}.png")
+        assert_clean_error(run_predict(tmp_path / f"rows{shift}.png", cwd=tmp_path, model=trained_model),
+                           f"rows{shift}.png", "not in one line")
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--port", "9000"], "--port: is for the drawing page; add --serve"),
+    (["--host", "0.0.0.0"], "--host: is for the drawing page; add --serve"),
+    (["--json", "--show"], "--show: --json prints JSON only"),
+])
+def test_options_that_do_not_go_together_are_refused(tmp_path, digits, trained_model, options, words):
+    result = run_predict(*options, digits / "00_7.png", cwd=tmp_path, model=trained_model)
+    assert_clean_error(result, words)
+    assert result.returncode == 2 and result.stdout == ""

@@ -238,3 +238,17 @@ def test_blas_threads_follow_the_option_the_environment_and_a_busy_machine(tmp_p
         busy.wait()
     threads = load_model(tmp_path / "model_mnist.npz")[1]["threads"]
     assert threads <= max(1, cores - 1), result.stdout
+
+
+def test_a_c_library_that_cannot_be_named_is_no_error(monkeypatch):
+    """On Windows ctypes.CDLL(None) raises TypeError; elsewhere a C library may lack mallopt."""
+    import ctypes
+
+    import train
+
+    for failure in (TypeError("'NoneType' object is not iterable"), OSError("no C library"),
+                    AttributeError("mallopt")):
+        def refuse(name, failure=failure):
+            raise failure
+        monkeypatch.setattr(ctypes, "CDLL", refuse)
+        train.keep_freed_memory()  # returns, having changed nothing
