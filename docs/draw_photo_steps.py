@@ -2,7 +2,7 @@
 
     python docs/draw_photo_steps.py
 
-The photo is made by tests/photos.py from MNIST test digits (docs/photo-number.jpg).
+The photo is made by tests/photos.py (docs/photo-number.jpg).
 """
 
 import argparse
