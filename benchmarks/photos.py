@@ -21,7 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import photos  # noqa: E402
-from digits import mnist_data  # noqa: E402
+from digits import cli, mnist_data  # noqa: E402
+from digits.model_file import load_model  # noqa: E402
 
 KINDS = ("single", "number")
 LARGEST_NUMBER = 8  # numbers have 2 to this many digits
@@ -91,6 +92,8 @@ def main():
     p.add_argument("--seed", type=int, default=3, help="seed of the images (default: %(default)s)")
     p.add_argument("--folder", default=None, help="write the images here and keep them (default: a temporary folder)")
     args = p.parse_args()
+    for model in args.models:  # a missing model: one line, before any image is made
+        load_model(model)
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder or scratch
         os.makedirs(folder, exist_ok=True)
@@ -100,4 +103,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("benchmarks/photos.py", main)

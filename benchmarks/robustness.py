@@ -16,10 +16,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from digits import augment  # noqa: E402
-from digits import mnist_data  # noqa: E402
 import network  # noqa: E402
-from digits import preprocess  # noqa: E402
+from digits import augment, cli, mnist_data, preprocess  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
 
 NONE = {"rotation": 0.0, "zoom": (1.0, 1.0), "shear": 0.0, "shift": 0.0, "pen": (0.0, 0.0)}
@@ -61,10 +59,10 @@ def main():
     p.add_argument("--seed", type=int, default=0, help="seed of the distortions (default: %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="use the first N test images only")
     args = p.parse_args()
+    models = [load_model(path)[0] for path in args.models]  # a missing model: one line, before any work
     images, labels = mnist_data.load_mnist()["test"]
     images, labels = images[:args.limit], labels[:args.limit]
     sets = distorted_test_sets(images, args.seed)
-    models = [load_model(path)[0] for path in args.models]
     print("| test digits | " + " | ".join(f"`{os.path.basename(m)}`" for m in args.models) + " |")
     print("| --- |" + " --- |" * len(models))
     for kind, X in sets.items():
@@ -74,4 +72,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("benchmarks/robustness.py", main)

@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 import network
-from conftest import run_script
+from conftest import assert_clean_error, run_script
 from digits.model_file import load_model
 
 
@@ -64,3 +64,10 @@ def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):
     untrained = network.init_params()
     assert meta["epochs_completed"] == 2 and meta["batch_size"] == 128
     assert all(np.array_equal(params[name], untrained[name]) for name in network.PARAM_NAMES)
+
+
+def test_a_missing_model_is_named_in_one_line_before_any_work(tmp_path):
+    for script in ("benchmarks/robustness.py", "benchmarks/photos.py"):
+        result = run_script(script, "plain.npz", cwd=tmp_path, timeout=60)
+        assert_clean_error(result, "model plain.npz: file not found", "train one with: python train.py")
+        assert os.listdir(tmp_path) == []

@@ -81,6 +81,8 @@ def test_every_readme_command_runs(tmp_path):
             args += SMALL_TRAINING + (["--port", "0"] if "--watch" in args else [])
         elif script == "benchmarks/bench.py":
             args.append("--help")  # the whole table, in --quick mode: tests/test_bench.py
+        elif script == "benchmarks/robustness.py":
+            args += ["--limit", "1000"]
         elif script == "predict_image.py" and not args:
             stdin = "test/digit_7_sample_0.png\n"
         elif script == "predict_image.py" and args == ["--serve"]:
