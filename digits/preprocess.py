@@ -22,6 +22,7 @@ WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, l
 BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
+FLAT = 0.02  # a border whose pixels (98% of them) are within this of its median is of one flat colour
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
 PEN_WINDOW = 6  # the background is what is wider than this many stroke widths
 BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
@@ -179,16 +180,19 @@ def border_mask(shape):
 def make_ink_light(gray):
     """The image with light ink on a dark background, inverted if the ink is dark.
 
-    In a small image the background is the median of its border (MNIST's digits fill their
-    middle), and the ink the extreme, darkest or lightest pixel, that lies farther from it. In
-    a larger one the ink is told by its shape: split at the level halfway between the darkest
-    and the lightest pixels, ink makes thin strokes, while the other side makes the background,
-    the paper, a table, and the holes of a 0 or an 8, which are broad. The ink is the side
-    whose marks that stay clear of the image's edge are thinner (stroke width over size).
+    In a small image (MNIST's digits fill their middle), and in one whose border is of one flat
+    colour that covers most of the image (made on a computer: a drawing, a screenshot), the
+    background is the median of the border, and the ink the extreme, darkest or lightest pixel,
+    that lies farther from it. Otherwise (a photo) the ink is told by its shape: split at the level halfway between the darkest and the
+    lightest pixels, ink makes thin strokes, while the other side makes the background, the
+    paper, a table, and the holes of a 0 or an 8, which are broad. The ink is the side whose
+    marks that stay clear of the image's edge are thinner (stroke width over size).
     """
     h, w = gray.shape
-    if max(h, w) <= SMALL:
-        level = np.median(gray[border_mask(gray.shape)])
+    border = gray[border_mask(gray.shape)]
+    level = np.median(border)
+    flat = np.mean(np.abs(border - level) <= FLAT) >= 0.98 and np.mean(np.abs(gray - level) <= 0.1) >= 0.5
+    if max(h, w) <= SMALL or flat:
         return 1 - gray if level - gray.min() > gray.max() - level else gray
     darkest, lightest = np.percentile(gray, [0.1, 99.9])
     split = (darkest + lightest) / 2
@@ -565,23 +569,25 @@ def read_line(ink, labels, groups, height, read=None):
 
 
 def candidates(pieces, crossings, height, longest):
-    """[(first, last, (top, left, bottom, right))]: the runs of at most `longest` consecutive pieces
-    (numbered from 0 here) that may be one digit, with their box: no wider than WIDEST line
-    heights, and never across a gap between separate marks wider than MERGE_GAP of it."""
+    """[(first, last, (top, left, bottom, right))]: the runs of consecutive pieces (numbered from
+    0 here) that may be one digit, with their box: runs of at most `longest` pieces, and every
+    whole mark however many pieces it was cut into; none wider than WIDEST line heights, nor
+    across a gap between separate marks wider than MERGE_GAP of it."""
     boxes = ndimage.find_objects(pieces)
+    whole = np.split(np.arange(len(boxes)), np.flatnonzero(crossings == 0) + 1)  # the pieces of each mark
+    runs = [(first, last) for first in range(len(boxes)) for last in range(first, min(len(boxes), first + longest))]
+    runs += [(mark[0], mark[-1]) for mark in whole if len(mark) > longest]
     spans = []
-    for first in range(len(boxes)):
-        rows, cols = boxes[first]
-        box = [rows.start, cols.start, rows.stop, cols.stop]
-        for last in range(first, min(len(boxes), first + longest)):
-            rows, cols = boxes[last]
-            if last > first:
-                if crossings[last - 1] == 0 and cols.start - box[3] > MERGE_GAP * height:
-                    break
-                box = [min(box[0], rows.start), min(box[1], cols.start), max(box[2], rows.stop), max(box[3], cols.stop)]
-                if box[3] - box[1] > WIDEST * height:
-                    break
-            spans.append((first, last, tuple(box)))
+    for first, last in sorted(runs):
+        top, left = min(boxes[k][0].start for k in range(first, last + 1)), boxes[first][1].start
+        bottom, right = max(boxes[k][0].stop for k in range(first, last + 1)), boxes[first][1].stop
+        for k in range(first + 1, last + 1):
+            if crossings[k - 1] == 0 and boxes[k][1].start - right > MERGE_GAP * height:
+                break
+            left, right = min(left, boxes[k][1].start), max(right, boxes[k][1].stop)
+        else:
+            if last == first or right - left <= WIDEST * height:
+                spans.append((first, last, (top, left, bottom, right)))
     return spans
 
 

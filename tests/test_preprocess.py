@@ -152,3 +152,26 @@ def test_a_level_line_across_the_image_is_not_a_digit():
     ink[40:120, 190:196] = 1  # a 1
     mask = preprocess.ink_mask(ink)
     assert not mask[151].any() and mask[80, 192]
+
+
+def test_a_fat_marker_drawing_on_white_is_dark_ink_though_its_holes_are_thinner_than_its_strokes():
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (200, 260), 255)  # made on a computer: a border of one flat colour
+    pen = ImageDraw.Draw(canvas)
+    pen.line([(130, 20), (45, 160), (175, 160)], fill=0, width=34, joint="curve")
+    pen.line([(128, 70), (118, 240)], fill=0, width=34)
+    gray = np.asarray(canvas, np.float32) / 255
+    assert preprocess.make_ink_light(gray)[200, 120] == 1  # the stem, as ink
+    assert preprocess.make_ink_light(gray)[5, 5] == 0  # the canvas, as background
+
+
+def test_a_whole_mark_is_a_candidate_however_many_pieces_it_is_cut_into():
+    pieces = np.zeros((60, 200), np.int32)
+    for k in range(6):
+        pieces[5:55, 30 * k + 10:30 * k + 38] = k + 1
+    crossings = np.array([1.0, 1.0, 0.0, 1.0, 1.0])  # two marks: pieces 0-2 and 3-5 (numbered from 0)
+    spans = preprocess.candidates(pieces, crossings, height=60.0, longest=2)
+    firsts_lasts = {(first, last) for first, last, _ in spans}
+    assert {(0, 2), (3, 5)} <= firsts_lasts  # each mark whole, though longer than 2 pieces
+    assert (1, 3) not in firsts_lasts and (0, 1) in firsts_lasts
