@@ -4,12 +4,14 @@ import os
 import re
 
 import numpy as np
+import pytest
 
 import network
 from conftest import assert_clean_error, run_script
 from digits.model_file import load_model
 
 
+@pytest.mark.slow
 def test_quick_benchmark_prints_every_row(tmp_path):
     result = run_script("benchmarks/bench.py", "--quick", cwd=tmp_path, timeout=240)
     assert result.returncode == 0, result.stderr

@@ -375,6 +375,7 @@ def test_large_images_sent_at_once_keep_memory_bounded(trained_model):
         assert peak < 400
 
 
+@pytest.mark.slow
 def test_slow_and_idle_connections_do_not_crowd_out_others(trained_model, test_pngs):
     """2,000 connections that send half a request and wait; normal requests are still answered."""
     with server_process(trained_model) as (pid, address):

@@ -59,6 +59,7 @@ def group_of(family, kind):
     return "single digits on paper" if family in ("plain", "ruled", "squared") else "single digits, chalk and computer"
 
 
+@pytest.mark.slow
 def test_photos_of_digits_and_numbers_are_read(photos_and_model):
     photo_folder, augmented_model = photos_and_model
     result = run_script("predict_image.py", "--json", "--model", augmented_model, photo_folder, cwd=photo_folder)

@@ -126,6 +126,7 @@ def test_raw_is_the_plain_resize(tmp_path, trained_model):
     assert json.loads(ours.stdout)["digit"] == 3
 
 
+@pytest.mark.slow
 def test_mnist_test_set_as_png_files_matches_the_arrays(tmp_path, mnist, trained_model):
     """All 10,000 test digits through the image path: within 0.1 points of the arrays."""
     import network

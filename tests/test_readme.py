@@ -49,6 +49,7 @@ def test_the_first_two_commands_install_and_train_then_install_and_test():
     assert re.search(pattern, README).group(0).strip() == second.strip()  # CI runs the README's command
 
 
+@pytest.mark.slow
 def test_the_first_command_works_on_a_fresh_debian_python(tmp_path):
     """No `python` command and a system Python that refuses pip installs (PEP 668), as on Debian."""
     system_python = "/usr/bin/python3"
@@ -68,6 +69,7 @@ def test_the_first_command_works_on_a_fresh_debian_python(tmp_path):
     assert "Model written to model_mnist.npz" in result.stdout
 
 
+@pytest.mark.slow
 def test_every_readme_command_runs(tmp_path):
     folder = project_copy(tmp_path)
     commands = [c for c in readme_commands() if not c.startswith(("python3 -m venv", "python -m pip"))]

@@ -193,6 +193,7 @@ def wait(driver, script, timeout=60):
 
 
 @needs_browser
+@pytest.mark.slow
 def test_a_late_page_and_a_second_tab_follow_the_run_and_stop_it_as_ctrl_c_does(tmp_path):
     ctrl_c, stop = tmp_path / "ctrl-c", tmp_path / "stop"
     for folder in (ctrl_c, stop):
