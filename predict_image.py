@@ -8,7 +8,6 @@
 import functools
 import io
 import json
-import math
 import os
 import re
 import sys
@@ -17,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 import network
-from digits import cli, preprocess
+from digits import cli, preprocess, reader
 from digits.model_file import load_model
 
 PROG = "predict_image.py"
@@ -85,29 +84,6 @@ def expand_paths(paths):
             yield path, None
 
 
-def image_to_inputs(source, params, raw=False, name=None, max_pixels=preprocess.MAX_PIXELS):
-    """[(28x28 image the network sees, box, probabilities)] for each digit in the image in
-    `source` (a path or a binary file), left to right; box = (left, top, right, bottom) in the
-    image's pixels. A line of several digits is cut where the network reads digits best.
-
-    Errors name the image as `name` (default: the path).
-    """
-    name = source if name is None else name
-    image = preprocess.load_image(source, name, max_pixels)
-    read = functools.partial(read_inputs, params)
-    if raw:
-        scale = image.info.get("decoded scale", 1)  # the box is in the file's pixels, as to_digits' are
-        digit = preprocess.to_raw(image)
-        return [(digit, (0, 0, *(round(v * scale) for v in image.size)), read(digit[None])[0])]
-    return preprocess.to_digits(image, name, read)
-
-
-def read_inputs(params, inputs):
-    """The network's probabilities (n, 10) for n 28x28 images in [0, 1], in one matrix product."""
-    X = inputs.reshape(len(inputs), -1).T.astype(params["W1"].dtype)
-    return network.forward_prop(params, X)[3].T
-
-
 def network_layers(params, digit_image):
     """(A1, A2) for a 28x28 image in [0, 1]: the hidden activations and the 10 probabilities."""
     X = digit_image.reshape(784, 1).astype(params["W1"].dtype)
@@ -122,20 +98,15 @@ def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS
     the same for each digit under "digits".
     """
     digits, reading = [], 1.0
-    for digit_image, box, _ in image_to_inputs(io.BytesIO(image_bytes), params, raw, "sent image", max_pixels):
+    for digit_image, box, _ in reader.digits_in(params, io.BytesIO(image_bytes), raw, "sent image", max_pixels):
         A1, A2 = network_layers(params, digit_image)
         digit = int(A2.argmax())
         reading *= float(A2[digit])
         digits.append({"digit": digit, "confidence": round(float(A2[digit]), 6),
-                       "probabilities": rounded(A2, 6), "input": rounded(digit_image.ravel(), 3),
-                       "hidden": rounded(A1, 4), "box": list(box)})
+                       "probabilities": reader.rounded(A2, 6), "input": reader.rounded(digit_image.ravel(), 3),
+                       "hidden": reader.rounded(A1, 4), "box": list(box)})
     return {**digits[0], "number": "".join(str(d["digit"]) for d in digits),
             "number_confidence": round(reading, 6), "digits": digits}
-
-
-def rounded(values, places):
-    """Plain Python floats rounded to `places` decimals, for short JSON."""
-    return [round(float(v), places) for v in values]
 
 
 def render(digit_image):
@@ -186,8 +157,7 @@ def result_text(path, results, args, prompted):
     digit = int(probabilities.argmax())
     confidence = float(probabilities[digit])
     if args.json:
-        return json.dumps({"path": path, "digit": digit, "confidence": round(confidence, 6),
-                           "probabilities": rounded(probabilities, 6)})
+        return json.dumps({"path": path, **reader.answer(results)})
     lines = [render(digit_image)] if args.show else []
     top = top_k_text(probabilities, args.top) if args.top > 1 else None
     if prompted:
@@ -203,10 +173,7 @@ def number_text(path, results, args, prompted):
     digits = [int(p.argmax()) for _, _, p in results]
     number = "".join(map(str, digits))
     if args.json:
-        reading = math.prod(float(p[d]) for d, (_, _, p) in zip(digits, results))
-        return json.dumps({"path": path, "number": number, "number_confidence": round(reading, 6), "digits": [
-            {"digit": d, "confidence": round(float(p[d]), 6), "probabilities": rounded(p, 6), "box": list(box)}
-            for d, (_, box, p) in zip(digits, results)]})
+        return json.dumps({"path": path, **reader.answer(results)})
     lines = []
     for k, (digit_image, box, _) in enumerate(results, 1):
         lines += [f"Digit {k}, found at left {box[0]}, top {box[1]}, right {box[2]}, bottom {box[3]}:",
@@ -265,7 +232,7 @@ def main(argv=None):
     for path, error in expand_paths(args.images):
         if error is None:
             try:
-                results = image_to_inputs(path, params, args.raw)
+                results = reader.digits_in(params, path, args.raw)
             except cli.InputError as e:
                 error = str(e)
         if error is None:

@@ -22,8 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import browser  # noqa: E402
-import predict_image  # noqa: E402
-from digits import preprocess  # noqa: E402
+from digits import preprocess, reader  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
 
 
@@ -34,7 +33,7 @@ def main():
                    help="where to write the figure (default: %(default)s)")
     args = p.parse_args()
     params, _ = load_model(args.model)
-    read = functools.partial(predict_image.read_inputs, params)
+    read = functools.partial(reader.probabilities, params)
 
     image = browser.drawing(browser.NUMBERS["73"]())
     ink = preprocess.remove_background(preprocess.make_ink_light(preprocess.to_gray(image)))

@@ -22,8 +22,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from digits import mnist_data  # noqa: E402
 import photos  # noqa: E402
-import predict_image  # noqa: E402
-from digits import preprocess  # noqa: E402
+from digits import preprocess, reader  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
 
 SEED = 12  # of the photo
@@ -49,7 +48,7 @@ def main():
     ink = preprocess.remove_background(preprocess.make_ink_light(gray))
     lines = preprocess.paper_lines(ink >= preprocess.LINE_LEVEL, ink >= preprocess.INK_LEVEL)
     mask = preprocess.ink_mask(ink)
-    digits = preprocess.to_digits(image, read=functools.partial(predict_image.read_inputs, params))
+    digits = preprocess.to_digits(image, read=functools.partial(reader.probabilities, params))
     read = [int(probabilities.argmax()) for _, _, probabilities in digits]
 
     fig = plt.figure(figsize=(16, 7.6))
