@@ -151,13 +151,13 @@ def result_text(path, results, args, prompted):
     """What to print for one classified image, in the form the options ask for; results holds
     (28x28 input, box, probabilities) for each digit found, left to right.
     """
+    if args.json:
+        return json.dumps({"path": path, **reader.answer(results)})
     if len(results) > 1:
         return number_text(path, results, args, prompted)
     digit_image, _, probabilities = results[0]
     digit = int(probabilities.argmax())
     confidence = float(probabilities[digit])
-    if args.json:
-        return json.dumps({"path": path, **reader.answer(results)})
     lines = [render(digit_image)] if args.show else []
     top = top_k_text(probabilities, args.top) if args.top > 1 else None
     if prompted:
@@ -169,11 +169,9 @@ def result_text(path, results, args, prompted):
 
 
 def number_text(path, results, args, prompted):
-    """What to print for an image holding several digits: the number, then each digit."""
+    """What to print for an image holding several digits: the number, then each digit (as text)."""
     digits = [int(p.argmax()) for _, _, p in results]
     number = "".join(map(str, digits))
-    if args.json:
-        return json.dumps({"path": path, **reader.answer(results)})
     lines = []
     for k, (digit_image, box, _) in enumerate(results, 1):
         lines += [f"Digit {k}, found at left {box[0]}, top {box[1]}, right {box[2]}, bottom {box[3]}:",
