@@ -468,17 +468,19 @@ def cut_paths(own, height):
         total[r] += options.min(axis=0)
     stroke = stroke_width(own)
     margin = max(1, round(MIN_PART * height))
-    ink_columns = np.cumsum(own.sum(axis=0))
+    ink = np.count_nonzero(own)
     found = []
     for end in np.argsort(total[-1], kind="stable"):
-        if end < margin or end > cols - margin or len(found) >= MAX_CUTS:
+        if len(found) == MAX_CUTS:
+            break
+        if end < margin or end > cols - margin:
             continue
         path = np.empty(rows, int)
         path[-1] = end
         for r in range(rows - 1, 0, -1):
             path[r - 1] = path[r] + step[r, path[r]]
         left_ink = np.count_nonzero((np.arange(cols)[None, :] < path[:, None]) & own)
-        if min(left_ink, ink_columns[-1] - left_ink) < 0.1 * ink_columns[-1]:
+        if min(left_ink, ink - left_ink) < 0.1 * ink:
             continue
         if any(abs(path.mean() - other.mean()) < margin for other, _ in found):
             continue
@@ -492,7 +494,7 @@ def line_pieces(mask, marks, height):
     cut between piece k + 1 and piece k + 2 crosses (0 between separate marks).
     """
     pieces = np.zeros(marks.shape, np.int32)
-    crossings = []
+    crossings, first = [], 1
     for k in range(1, marks.max() + 1):
         own = marks == k
         cols = np.flatnonzero(own.any(axis=0))
@@ -504,9 +506,9 @@ def line_pieces(mask, marks, height):
             part += np.arange(own.shape[1])[None, :] >= path[:, None]
         present = np.unique(part[own])  # paths that cross each other can leave a part empty
         crossed = [max(c for _, c in paths[a:b]) for a, b in zip(present[:-1], present[1:])]
-        first = pieces.max() + 1
         pieces[:, left:right][own] = first + np.searchsorted(present, part[own])
         crossings += [0.0] * (k > 1) + crossed
+        first += len(present)
     return pieces, np.array(crossings)
 
 
@@ -546,7 +548,8 @@ def read_line(ink, labels, groups, height, read=None):
     With `read` (a function from inputs (n, 28, 28) to the network's probabilities (n, 10)),
     the line is cut by recognition. Marks wider than CUTTABLE of the line's height are cut into
     pieces where two digits may touch (cut_paths). Every run of at most MAX_PIECES consecutive
-    pieces, no wider than WIDEST line heights, is a candidate digit, scored by the log of the
+    pieces, and every whole mark, no wider than WIDEST line heights, is a candidate digit
+    (candidates), scored by the log of the
     highest of the network's probabilities (averaged with those of the candidate turned a
     little, read_steadily), less WIDE_COST per line height it is wider than WIDE, SHORT_COST per
     line height it is shorter than SHORT, and JOIN_COST for each gap between separate marks it
