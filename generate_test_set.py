@@ -129,8 +129,8 @@ def main(argv=None):
     for path, data in files.items():
         cli.write_atomically(path, lambda f, data=data: f.write(data))
     print(f"Wrote {len(files) - 1} images from the MNIST test split ({args.per_digit} per digit) "
-          f"to {args.out}/ as digit_<label>_sample_<k>.png")
-    print(f"Wrote the contact sheet {sheet}")
+          f"to {cli.printable(args.out)}/ as digit_<label>_sample_<k>.png")
+    print(f"Wrote the contact sheet {cli.printable(sheet)}")
     return 0
 
 

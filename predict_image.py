@@ -164,7 +164,7 @@ def result_text(path, results, args, prompted):
         lines += [f"Predicted digit: {digit}", f"Confidence: {confidence:.4f}"]
         lines += [f"Top {args.top}: {top}"] if top else []
     else:
-        lines.append(f"{path}: {digit} (confidence {confidence:.4f})" + (f"  top {args.top}: {top}" if top else ""))
+        lines.append(f"{cli.printable(path)}: {digit} (confidence {confidence:.4f})" + (f"  top {args.top}: {top}" if top else ""))
     return "\n".join(lines)
 
 
@@ -183,7 +183,7 @@ def number_text(path, results, args, prompted):
                   for k, (d, (_, _, p), top) in enumerate(zip(digits, results, tops), 1)]
     else:
         confidences = ", ".join(f"{p[d]:.4f}" for d, (_, _, p) in zip(digits, results))
-        lines.append(f"{path}: number {number} (confidence {confidences})"
+        lines.append(f"{cli.printable(path)}: number {number} (confidence {confidences})"
                      + "".join(f"  digit {k} {top}" for k, top in enumerate(tops, 1) if top))
     return "\n".join(lines)
 
@@ -239,7 +239,7 @@ def main(argv=None):
             failures += 1
             if args.json:
                 print(json.dumps({"path": path, "error": error}), flush=True)
-            print(f"{PROG}: error: {error}", file=sys.stderr, flush=True)
+            print(f"{PROG}: error: {cli.printable(error)}", file=sys.stderr, flush=True)
     return 1 if failures else 0
 
 

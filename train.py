@@ -429,14 +429,15 @@ def load_train_and_save(args, usage_at_start, watch):
         print(f"Interrupted during epoch {epochs_done}/{args.epochs}: saving what was learned so far.")
         if os.path.lexists(args.model):  # an interrupted run never replaces a model
             model_path = interrupted_path(args.model)
-            print(f"{args.model} is kept as it was; this run's model goes to {model_path}.")
+            print(f"{cli.printable(args.model)} is kept as it was; this run's model goes to "
+                  f"{cli.printable(model_path)}.")
     save_model(model_path, params, meta)
 
     correct = round(test_accuracy * X_test.shape[1])
     print(f"Test accuracy: {test_accuracy:.4f} ({correct}/{X_test.shape[1]} held-out test images)")
     print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
     print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
-    print(f"Model written to {model_path}", flush=True)
+    print(f"Model written to {cli.printable(model_path)}", flush=True)
     if watch is not None:
         ended = (f"Stopped during epoch {epochs_done} of {args.epochs}" if interrupted
                  else f"Trained for {epochs_done} epochs")
@@ -452,7 +453,7 @@ def load_train_and_save(args, usage_at_start, watch):
             cli.write_atomically(args.plot, lambda f: f.write(png))
         except cli.InputError as e:
             raise cli.InputError(f"{e} (the model was written to {model_path})") from None
-        print(f"Training report written to {args.plot}")
+        print(f"Training report written to {cli.printable(args.plot)}")
     if interrupted:
         return 143 if stopped_by[0] == signal.SIGTERM else 130
     return 0

@@ -27,9 +27,16 @@ class InputError(Exception):
     """
 
 
+def printable(text):
+    """`text` with its control characters written as Python escapes (a newline as \\n, ESC as
+    \\x1b), so that a file name or a request cannot split a line or command the terminal.
+    """
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 def fail(prog, message, code=1):
-    """Print 'prog: error: message' on stderr and exit with `code`."""
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    """Print 'prog: error: message' on stderr, control characters escaped, and exit with `code`."""
+    print(f"{prog}: error: {printable(message)}", file=sys.stderr)
     sys.exit(code)
 
 

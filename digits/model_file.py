@@ -18,6 +18,8 @@ from network import PARAM_NAMES
 
 MAX_ARRAY_BYTES = 1 << 30  # arrays claiming more than this in all are refused unread
 MAX_META_BYTES = 1 << 20
+MAX_LOGIT = 1e30  # a model whose logits could exceed this is refused: far below float32's overflow
+                  # (3.4e38), so every sum in the forward pass stays finite
 
 
 def save_model(path, params, meta):
@@ -71,7 +73,21 @@ def read_model(archive, name):
     for p, array in params.items():
         if not np.all(np.isfinite(array)):
             raise InputError(f"{name}: {p} contains NaN or infinite values")
+    bound = largest_logit(params)
+    if not bound <= MAX_LOGIT:
+        raise InputError(f"{name}: its weights are so large that its outputs can overflow (logits up to "
+                         f"{bound:.1e} for inputs in [0, 1], at most {MAX_LOGIT:.0e} is usable); "
+                         "train one with train.py")
     return params, read_meta(archive, name) if "meta.npy" in members else {}
+
+
+def largest_logit(params):
+    """The largest |Z2| the network can produce for an input in [0, 1]^784, by the triangle
+    inequality layer by layer (in float64): |Z1| <= |W1| 1 + |b1|, |Z2| <= |W2| |Z1| + |b2|.
+    """
+    with np.errstate(over="ignore"):
+        Z1 = np.abs(params["W1"]).astype(np.float64).sum(axis=1, keepdims=True) + np.abs(params["b1"])
+        return float((np.abs(params["W2"]).astype(np.float64) @ Z1 + np.abs(params["b2"])).max())
 
 
 def array_header(archive, array_name, name):

@@ -30,7 +30,7 @@ import secrets
 import threading
 import time
 import traceback
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import numpy as np
 
@@ -45,6 +45,7 @@ SNAPSHOT_GAP = 0.25  # and there are at most 4 a second
 LONG_POLL = 10.0  # seconds a /state request waits for news before answering anyway
 STRIP = 24  # test digits shown with the network's current answer: the first ones of the test set
 TILES_MAX = 256  # rows of W1 drawn on the page (all of them, with 784-128-10)
+MAX_PAGES = 256  # page ids remembered (for farewell()); beyond, the one heard from least lately is forgotten
 FAREWELL = 3.0  # seconds the finished run waits for open pages to fetch its final state
 
 
@@ -63,7 +64,8 @@ class Watch:
         self.latest = None  # JSON bytes of the latest snapshot in full
         self.epoch_seconds = []
         self.test = None  # (X_test, y_test, strip: [PNG data URL, label] of the first test digits)
-        self.pages = {}  # page id -> [time of its last answer, version it was sent, waiting now]
+        self.pages = {}  # page id -> [time of its last answer, version it was sent, waiting now],
+                         # in the order they were last heard from
         self.on_stop = None
         self.clock = {"started": None, "epoch_started": None, "last_point": None, "next_snapshot": 0.0,
                       "ended": None}
@@ -87,7 +89,7 @@ class Watch:
 
     async def answer_state(self, request, body):
         """The run since what the page has (see the module docstring), as JSON bytes."""
-        query = parse_qs(urlsplit(request.target).query)
+        query = parse_qs(request.query)
 
         def number(name):
             value = query.get(name, ["0"])[-1]
@@ -97,7 +99,8 @@ class Watch:
         deadline = time.monotonic() + LONG_POLL
         with self.lock:
             self.forget_old_pages()
-            self.pages.setdefault(page, [time.monotonic(), 0, False])[2] = True
+            seen = self.pages.pop(page, [time.monotonic(), 0, False])
+            self.pages[page] = seen[:2] + [True]
         try:
             while self.version == version and not self.closing:  # another version: answer at once
                 news = self.news = self.news or asyncio.Event()
@@ -107,6 +110,7 @@ class Watch:
                     break
         finally:
             with self.lock:
+                self.pages.pop(page, None)
                 self.pages[page] = [time.monotonic(), self.version, False]
         with self.lock:
             return self.state_json(number("points"), number("snapshots"))
@@ -135,9 +139,15 @@ class Watch:
         return json.dumps(head, allow_nan=False).encode()
 
     def forget_old_pages(self):
-        """Forget the pages that have not asked for a minute (called with the lock held)."""
+        """Forget the pages that have not asked for a minute, and beyond MAX_PAGES - 1 those heard
+        from least lately, making room for one more (called with the lock held). self.pages is in
+        the order pages were last heard from, so this looks at the pages it forgets and one more.
+        """
         now = time.monotonic()
-        for page in [p for p, (seen, _, waiting) in self.pages.items() if not waiting and now - seen > 60]:
+        while self.pages:
+            page, (seen, _, waiting) = next(iter(self.pages.items()))
+            if len(self.pages) < MAX_PAGES and (waiting or now - seen <= 60):
+                return
             del self.pages[page]
 
     def changed(self):

@@ -10,16 +10,16 @@ The drawing page's site:
     POST /predict   body: one image (the page sends its canvas as a PNG), Content-Type image/...
                     200, JSON: digit, confidence, probabilities, input (784 values), hidden (A1)
 
-Any web page the user visits can send requests to a server on this computer, so the
-server trusts no one: it answers only requests addressed to its own host names (a
-page that points a name of its own at 127.0.0.1 is refused) and coming from its own
-page (a foreign Origin is refused; an image Content-Type is required, which makes a
-browser ask before sending one from another page, and that question is never
-answered yes). Its work is bounded: connections, header bytes, the time a request may
-take from first byte to last, body bytes held at once, and images decoded at once.
-
-Standard library only: one thread reads and writes every connection (asyncio), and
-a few worker threads decode images and run the network, side by side.
+HTTP itself is tornado's: it parses requests (and answers a request it cannot parse with
+a bare 400), and bounds header bytes, body bytes and the time headers and bodies may take.
+What is left here are the rules of these two pages. Any web page the user visits can send
+requests to a server on this computer, so the server trusts no one: it answers only
+requests addressed to its own host names (a page that points a name of its own at
+127.0.0.1 is refused), with a path for a target, and coming from its own page (a foreign
+Origin or Sec-Fetch-Site is refused; an image Content-Type is required, which makes a
+browser ask before sending one from another page, and that question is never answered
+yes). Its work is bounded: connections open at once, body bytes held at once, and images
+decoded or waiting to be, counted from the moment a request's headers arrive.
 """
 
 import asyncio
@@ -29,16 +29,17 @@ import datetime
 import ipaddress
 import json
 import os
-import resource
+import re
 import signal
 import socket
 import sys
 import threading
-import time
 import traceback
-from urllib.parse import urlsplit
 
-from digits.cli import InputError
+import tornado.httpserver
+import tornado.web
+
+from digits.cli import InputError, printable
 
 WEB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
 KINDS = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -47,22 +48,24 @@ MAX_BYTES = 5_000_000  # larger request bodies are refused (413) before they are
 MAX_PIXELS = 16_000_000  # larger images are refused before they are decoded
 IMAGE_TYPES = ("image/png", "image/", "application/octet-stream")  # Content-Types of POST /predict
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-STATUS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          408: "Request Timeout", 411: "Length Required", 413: "Content Too Large",
-          415: "Unsupported Media Type", 431: "Request Header Fields Too Large",
-          500: "Internal Server Error", 503: "Service Unavailable"}
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")  # others: tornado's 405
+OWN_FETCHES = ("same-origin", "none")  # Sec-Fetch-Site values of the page's own requests
 
 Limits = collections.namedtuple("Limits", [
-    "connections",  # connections open at once; beyond, the one waiting longest for its request is closed
-    "header_bytes",  # request line and headers together
-    "deadline",  # seconds from a request's first byte (or from the previous answer) to its last
+    "connections",  # connections open at once; beyond, the oldest one not being answered is closed
+    "header_bytes",  # request line and headers together (tornado: max_header_size)
+    "deadline",  # seconds for a request's headers to arrive, and again for its body; an idle
+                 # kept-alive connection is closed after as long (tornado: idle_connection_timeout,
+                 # body_timeout)
     "buffered_bytes",  # request bodies held in memory at once, all connections together
     "decoders",  # images decoded and answered at once (worker threads)
     "waiting",  # images that may wait for a worker; beyond, 503 and Retry-After
-    "linger",  # seconds to read what a refused client still sends, so that it gets the refusal
+    "drain_bytes",  # a refused body up to this size is still read (and dropped), so that a client
+                    # that sends all of it before it reads the answer gets the refusal
+    "linger",  # seconds a refused body may take to arrive
 ])
 LIMITS = Limits(connections=512, header_bytes=16_384, deadline=10.0, buffered_bytes=64_000_000,
-                decoders=2, waiting=8, linger=2.0)
+                decoders=2, waiting=8, drain_bytes=32_000_000, linger=2.0)
 
 
 class RequestError(Exception):
@@ -74,38 +77,21 @@ class RequestError(Exception):
         self.headers = list(headers)
 
 
-class Request:
-    """One parsed request: method, path, target, version and headers (names in lower case)."""
-
-    def __init__(self, head):
-        lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise RequestError(400, f"malformed request line: {lines[0][:80]!r}")
-        self.line = lines[0]
-        self.method, self.target, self.version = parts
-        self.path = urlsplit(self.target).path
-        self.headers = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(":")
-            if not colon or not name or name != name.strip():
-                raise RequestError(400, f"malformed header line: {line[:80]!r}")
-            name, value = name.lower(), value.strip()
-            if name in self.headers and name in ("host", "content-length", "content-type", "origin"):
-                raise RequestError(400, f"the {name} header appears twice")
-            self.headers[name] = value
-
-    def keep_alive(self):
-        connection = self.headers.get("connection", "").lower()
-        return "close" not in connection and (self.version == "HTTP/1.1" or "keep-alive" in connection)
-
-
 def host_name(host_header):
-    """The host name of a Host header value ("name:port", "[v6]:port"), in lower case."""
+    """The host name of a Host header value ("name:port", "[v6]:port"), in lower case;
+    RequestError 400 if the port is not a number.
+    """
     host = host_header.strip().lower()
     if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
+        name, _, port = host[1:].partition("]")
+        port = port[1:] if port.startswith(":") else port
+    elif host.count(":") == 1:
+        name, port = host.split(":")
+    else:
+        name, port = host, ""
+    if not re.fullmatch(r"[0-9]{0,5}", port):
+        raise RequestError(400, f"the Host header's port must be a number, not {printable(port[:20])!r}")
+    return name.rstrip(".")
 
 
 def allowed_host_names(bound):
@@ -129,21 +115,31 @@ def is_allowed_host(name, allowed, everywhere):
     return address.is_loopback or everywhere
 
 
-def check_sender(request, allowed, everywhere):
-    """Refuse (403) a request addressed to a foreign host name or sent by a foreign page."""
-    host = request.headers.get("host")
+def check_request(request, allowed, everywhere, is_file):
+    """Refuse a request this server does not answer: 400 for another HTTP version or a target
+    that is not a path, 403 for one addressed to a foreign host name or sent by a foreign page.
+    """
+    if request.version not in ("HTTP/1.1", "HTTP/1.0"):
+        raise RequestError(400, f"{request.version} is not a version of HTTP this server speaks; send HTTP/1.1")
+    if not request.uri.startswith("/") or request.uri.startswith("//"):
+        raise RequestError(400, f"the request target must be a path such as /model, not {request.uri[:80]!r}")
+    host = request.headers.get("Host")
     if host is not None and not is_allowed_host(host_name(host), allowed, everywhere):
         raise RequestError(403, f"this server does not answer to the host name {host_name(host)!r}; "
                                 "open the page at the address the script printed")
-    origin = request.headers.get("origin")
+    origin = request.headers.get("Origin")
     if origin is not None and (host is None or origin.lower() != f"http://{host.lower()}"):
         raise RequestError(403, f"requests from other web pages ({origin}) are refused")
+    fetch_site = request.headers.get("Sec-Fetch-Site", "none").lower()
+    if not is_file and fetch_site not in OWN_FETCHES:
+        raise RequestError(403, f"requests from other web pages (Sec-Fetch-Site: {fetch_site}) are refused")
 
 
 Route = collections.namedtuple("Route", [
     "methods",  # ("GET", "HEAD") or ("POST",)
     "answer",  # answer(request, body) -> a JSON-ready value, or JSON already encoded as bytes;
-               # may raise InputError (400) or RequestError; an async function is awaited
+               # may raise InputError (400) or RequestError; an async function is awaited.
+               # request is tornado's HTTPServerRequest (.path, .query, .headers)
     "body",  # for POST: what the body is, for messages ("an image"), or None for GET
     "body_types",  # for POST: the Content-Type prefixes accepted, the first one an example
     "threaded",  # answered by a worker thread: `decoders` at once, `waiting` more queued
@@ -164,40 +160,186 @@ def drawing_page(answer, info):
                                   IMAGE_TYPES, threaded=True)})
 
 
-def route(site, request):
-    """The route of the request's path (None for a file), or RequestError 404 or 405."""
-    if request.path in site.files:
-        methods, found = ("GET", "HEAD"), None
-    elif request.path in site.routes:
-        found = site.routes[request.path]
-        methods = found.methods
-    else:
-        raise RequestError(404, f"no such page: {request.path[:200]}; the page is at /")
-    if request.method not in methods:
-        message = (f"send {found.body} with POST {request.path}" if "POST" in methods
-                   else f"{request.path} only answers GET (and HEAD)")
+def check_method(path, methods, route, method):
+    """Refuse (405) a method the path does not answer, saying what it does answer."""
+    if method not in methods:
+        message = (f"send {route.body} with POST {path}" if "POST" in methods
+                   else f"{path} only answers GET (and HEAD)")
         raise RequestError(405, message, [("Allow", ", ".join(methods))])
-    return found
 
 
-def body_length(request, route):
+def body_length(headers, route):
     """The declared size of a POST body, checked, or RequestError saying what is wrong."""
-    kind = request.headers.get("content-type")
+    kind = headers.get("Content-Type")
     if kind is None or not kind.lower().startswith(route.body_types):
         kinds = " or ".join(t + "..." if t.endswith("/") else t for t in route.body_types)
         raise RequestError(415, f"the body must be {route.body}, sent as {kinds}, not {kind} "
                                 f"(curl: -H 'Content-Type: {route.body_types[0]}')")
-    if "transfer-encoding" in request.headers or "content-length" not in request.headers:
+    if "Transfer-Encoding" in headers or "Content-Length" not in headers:
         raise RequestError(411, f"send {route.body} with a Content-Length header")
-    length = request.headers["content-length"]
-    if not (length.isascii() and length.isdigit()):
+    length = headers["Content-Length"]
+    if not re.fullmatch(r"[0-9]+", length):
         raise RequestError(400, f"Content-Length must be a number of bytes, not {length[:40]!r}")
-    size = int(length)
-    if size == 0:
+    if len(length) > len(str(MAX_BYTES)) or int(length) > MAX_BYTES:
+        raise RequestError(413, f"the body is too large ({length[:20]}{'...' if len(length) > 20 else ''}"
+                                f" bytes; at most {MAX_BYTES:,})")
+    if int(length) == 0:
         raise RequestError(400, f"the request's body is empty; send {route.body}")
-    if size > MAX_BYTES:
-        raise RequestError(413, f"the body is too large ({size:,} bytes; at most {MAX_BYTES:,})")
-    return size
+    return int(length)
+
+
+def drainable(headers, limits):
+    """True if a refused request's body is small enough to read and drop before answering."""
+    if "Transfer-Encoding" in headers:
+        return True  # tornado stops a chunked body at the body size limit
+    length = headers.get("Content-Length", "0")
+    return re.fullmatch(r"[0-9]{1,12}", length) is not None and int(length) <= limits.drain_bytes
+
+
+@tornado.web.stream_request_body
+class Exchange(tornado.web.RequestHandler):
+    """One request to one path of a site, from its headers to its answer."""
+
+    SUPPORTED_METHODS = METHODS
+
+    def initialize(self, server, path):
+        self.server = server
+        self.path = path  # None: no such page
+        self.route = server.site.routes.get(path)
+        self.chunks = []
+        self.reserved = (0, 0)  # (images in flight, body bytes) this request holds
+        self.refusal = None  # a RequestError answered once the body is read
+
+    def set_default_headers(self):
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.clear_header("Server")
+
+    def compute_etag(self):
+        return None
+
+    def prepare(self):
+        """Check the request as soon as its headers are in; refuse it or reserve what it needs."""
+        request, server, route = self.request, self.server, self.route
+        server.answering.add(request.connection.stream)
+        try:
+            check_request(request, server.allowed, server.everywhere, self.path in server.files)
+            if self.path is None:
+                raise RequestError(404, f"no such page: {printable(request.path[:200])}; the page is at /")
+            methods = route.methods if route else ("GET", "HEAD")
+            check_method(self.path, methods, route, request.method)
+            if request.method == "POST":
+                size = body_length(request.headers, route)
+                server.reserve(self, route.threaded, size)
+                request.connection.set_max_body_size(size)
+            elif "Content-Length" in request.headers or "Transfer-Encoding" in request.headers:
+                request.connection.set_max_body_size(server.limits.drain_bytes)  # read and dropped
+        except RequestError as e:
+            if not drainable(request.headers, server.limits):
+                raise
+            self.refusal = e
+            request.connection.set_max_body_size(server.limits.drain_bytes)
+            request.connection.set_body_timeout(server.limits.linger)
+
+    def data_received(self, chunk):
+        if self.route is not None and self.route.body is not None and self.refusal is None:
+            self.chunks.append(chunk)
+
+    async def answer(self):
+        if self.refusal is not None:
+            raise self.refusal
+        if self.path in self.server.files:
+            content, kind = self.server.files[self.path]
+            self.set_header("Content-Type", kind)
+            self.finish(content)
+            return
+        body = b"".join(self.chunks) if self.route.body is not None else None
+        self.chunks = []
+        if self.route.threaded:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.server.workers, self.route.answer, self.request, body)
+        else:
+            result = self.route.answer(self.request, body)
+            if asyncio.iscoroutine(result):
+                result = await result
+        self.send_json(200, result if isinstance(result, bytes) else json.dumps(result, allow_nan=False).encode())
+
+    get = head = post = put = delete = patch = options = answer
+
+    def send_json(self, status, content):
+        """Answer with JSON; after a refusal, close the connection once the answer is sent."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        if status >= 400:
+            self.set_header("Connection", "close")
+        sent = self.finish(content)
+        if status >= 400:
+            stream = self.request.connection.stream
+            sent.add_done_callback(lambda _: stream.close())
+
+    def write_error(self, status, **kwargs):
+        error = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(error, RequestError):
+            message = str(error)
+            for name, value in error.headers:
+                self.set_header(name, value)
+        elif isinstance(error, InputError):
+            status, message = 400, str(error)
+        elif status == 405:  # a method tornado does not know
+            message = f"{self.request.method[:20]} is not a method this server answers"
+            self.set_header("Allow", ", ".join(self.route.methods if self.route else ("GET", "HEAD")))
+        elif status == 500:
+            message = "the server failed to answer; its log says why"
+        else:
+            message = self._reason
+        self.clear_header("Content-Type")
+        self.send_json(status, json.dumps({"error": message}).encode())
+
+    def send_error(self, status=500, **kwargs):
+        error = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(error, InputError):
+            status = 400
+        elif isinstance(error, RequestError):
+            status = error.status
+        super().send_error(status, **kwargs)
+
+    def log_exception(self, kind, error, trace):
+        if not isinstance(error, (RequestError, InputError, tornado.web.HTTPError)):
+            log(f"failed to answer {request_line(self.request)}:\n"
+                + "".join(traceback.format_exception(kind, error, trace)))
+
+    def on_finish(self):
+        self.release()
+
+    def on_connection_close(self):
+        self.release()
+
+    def release(self):
+        self.server.answering.discard(self.request.connection.stream)
+        self.server.release(self)
+
+
+def request_line(request):
+    """The request line as the log shows it, with control characters escaped."""
+    return printable(f"{request.method} {request.uri} {request.version}")
+
+
+def log_request(handler):
+    """Log a request the server refused or failed to answer."""
+    if handler.get_status() >= 400:
+        log(f'"{request_line(handler.request)}" {handler.get_status()}')
+
+
+class HTTPServer(tornado.httpserver.HTTPServer):
+    """tornado's server, with a bound on the connections open at once."""
+
+    def handle_stream(self, stream, address):
+        site = self.site_server
+        if not site.make_room():
+            stream.close()
+            return
+        site.streams[stream] = None
+        super().handle_stream(stream, address)
 
 
 class Server:
@@ -217,205 +359,113 @@ class Server:
             with open(os.path.join(WEB, name), "rb") as f:
                 self.files[path] = (f.read(), KINDS[os.path.splitext(name)[1]])
         self.workers = concurrent.futures.ThreadPoolExecutor(limits.decoders, "answer")
-        self.waiting_since = {}  # writer -> when it began waiting for its request; None while answered
-        self.buffered = 0  # bytes of request bodies held now
-        self.answering = 0  # requests being answered by a worker or waiting for one
+        self.streams = {}  # open connections, oldest first
+        self.answering = set()  # connections whose request is being answered
+        self.in_flight = {}  # request -> (images, body bytes) it holds
         self.loop = None
         self.stopped = threading.Event()
+
+    def application(self):
+        paths = {**{p: None for p in self.files}, **{p: None for p in self.site.routes}}
+        handlers = [(re.escape(path), Exchange, {"server": self, "path": path}) for path in paths]
+        return tornado.web.Application(handlers, default_handler_class=Exchange,
+                                       default_handler_args={"server": self, "path": None},
+                                       log_function=log_request, compress_response=False)
+
+    def make_room(self):
+        """Make room for a new connection: close the oldest one not being answered if there are
+        too many; False if every one is being answered (the new one is then closed instead).
+        """
+        for stream in [s for s in self.streams if s.closed()]:
+            del self.streams[stream]
+        if len(self.streams) < self.limits.connections:
+            return True
+        oldest = next((s for s in self.streams if s not in self.answering), None)
+        if oldest is None:
+            return False
+        del self.streams[oldest]
+        oldest.close()
+        return True
+
+    def reserve(self, request, image, size):
+        """Count a request's image and body from its headers on; RequestError 503 if too many."""
+        images = sum(i for i, _ in self.in_flight.values())
+        held = sum(b for _, b in self.in_flight.values())
+        if (image and images >= self.limits.decoders + self.limits.waiting
+                or held + size > self.limits.buffered_bytes):
+            raise RequestError(503, "the server is busy; send the image again in a moment",
+                               [("Retry-After", "1")])
+        self.in_flight[request] = (int(image), size)
+
+    def release(self, request):
+        self.in_flight.pop(request, None)
 
     def serve_forever(self):
         """Serve until shutdown() or, in the main thread, Ctrl-C (then KeyboardInterrupt is raised
         once every connection is closed).
         """
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        interrupted = []
-        if in_main_thread:  # Ctrl-C waits until the loop can take it as a request to stop
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self.stopped.clear()
         loop = self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         self.stop_request = asyncio.Event()
+        interrupted = []
+        in_main_thread = threading.current_thread() is threading.main_thread()
         try:
             if in_main_thread:
-                loop.add_signal_handler(signal.SIGINT, lambda: (interrupted.append(True), self.stop_request.set()))
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            loop.run_until_complete(self.serve())
+                try:  # Unix: Ctrl-C ends serve() as shutdown() does
+                    loop.add_signal_handler(signal.SIGINT, lambda: (interrupted.append(True),
+                                                                   self.stop_request.set()))
+                except (NotImplementedError, AttributeError):
+                    pass  # Windows: Ctrl-C raises KeyboardInterrupt in run_until_complete
+            try:
+                loop.run_until_complete(self.serve())
+            except KeyboardInterrupt:
+                interrupted.append(True)
+                loop.run_until_complete(self.close_connections())
         finally:
             if in_main_thread:
-                loop.remove_signal_handler(signal.SIGINT)
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                try:
+                    loop.remove_signal_handler(signal.SIGINT)
+                except (NotImplementedError, AttributeError):
+                    pass
             loop.close()
+            asyncio.set_event_loop(None)
             self.stopped.set()
         if interrupted:
             raise KeyboardInterrupt
 
     async def serve(self):
-        server = await asyncio.start_server(self.connection, sock=self.socket,
-                                            limit=self.limits.header_bytes)
+        self.http = HTTPServer(self.application(), max_header_size=self.limits.header_bytes,
+                               max_body_size=MAX_BYTES, body_timeout=self.limits.deadline,
+                               idle_connection_timeout=self.limits.deadline, decompress_request=False)
+        self.http.site_server = self
+        self.http.add_sockets([self.socket])
         await self.stop_request.wait()
-        server.close()
-        for writer in list(self.waiting_since):
-            writer.transport.abort()
-        connections = asyncio.all_tasks() - {asyncio.current_task()}
-        for task in connections:
+        await self.close_connections()
+
+    async def close_connections(self):
+        """Stop listening, close every connection and end what is still being answered."""
+        self.http.stop()
+        for stream in list(self.streams):
+            stream.close()
+        await self.http.close_all_connections()
+        tasks = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*connections, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def shutdown(self):
         """Stop serve_forever() running in another thread, and wait until it has."""
         if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.stop_request.set)
+            try:
+                self.loop.call_soon_threadsafe(self.stop_request.set)
+            except RuntimeError:  # the loop has just closed
+                return
             self.stopped.wait()
 
     def server_close(self):
         self.socket.close()
         self.workers.shutdown(wait=False, cancel_futures=True)
-
-    def make_room(self):
-        """Close the connection that has waited longest for its request, if there are too many;
-        False if every one is being answered (the new connection is then closed instead).
-        """
-        if len(self.waiting_since) < self.limits.connections:
-            return True
-        waiting = [(since, w) for w, since in self.waiting_since.items() if since is not None]
-        if not waiting:
-            return False
-        oldest = min(waiting, key=lambda pair: pair[0])[1]
-        oldest.transport.abort()
-        self.waiting_since.pop(oldest, None)
-        return True
-
-    async def connection(self, reader, writer):
-        """Answer the requests of one connection, one after another, until it closes."""
-        if not self.make_room():
-            writer.transport.abort()
-            return
-        self.waiting_since[writer] = time.monotonic()
-        try:
-            while await self.one_request(reader, writer):
-                self.waiting_since[writer] = time.monotonic()
-        except (ConnectionError, asyncio.IncompleteReadError, OSError):
-            pass
-        except asyncio.CancelledError:  # shutdown(): end quietly (asyncio would log a cancelled task)
-            pass
-        finally:
-            self.waiting_since.pop(writer, None)
-            writer.close()
-
-    async def one_request(self, reader, writer):
-        """Read and answer one request; True if the connection stays open for another."""
-        state = {"started": False, "request": None}
-        try:
-            body = await asyncio.wait_for(self.read_request(reader, state), self.limits.deadline)
-        except asyncio.TimeoutError:
-            if not state["started"]:  # an idle kept-alive connection: just close it
-                return False
-            error = RequestError(408, f"the request took more than {self.limits.deadline:g} s "
-                                      "to arrive; send it again")
-            return await self.refuse(reader, writer, state["request"], error)
-        except RequestError as e:
-            return await self.refuse(reader, writer, state["request"], e)
-        request = state["request"]
-        if request is None:
-            return False  # closed between requests: the usual end of a connection
-        self.waiting_since[writer] = None
-        found = route(self.site, request)
-        if found is None:
-            await self.send(writer, request, 200, *self.files[request.path])
-            return request.keep_alive()
-        status, answer = await self.respond(request, found, body)
-        if not isinstance(answer, bytes):
-            answer = json.dumps(answer).encode()
-        await self.send(writer, request, status, answer, "application/json")
-        return status == 200 and request.keep_alive()
-
-    async def read_request(self, reader, state):
-        """Read one request into state["request"] and return its body (None without one),
-        or raise RequestError for a request that will not be answered.
-        """
-        first = await reader.read(1)
-        if not first:
-            return None
-        state["started"] = True
-        try:
-            head = first + await reader.readuntil(b"\r\n\r\n")
-        except asyncio.LimitOverrunError:
-            raise RequestError(431, f"the request line and headers exceed "
-                                    f"{self.limits.header_bytes:,} bytes") from None
-        except asyncio.IncompleteReadError:
-            raise RequestError(400, "the connection closed in the middle of a request") from None
-        request = state["request"] = Request(head[:-4])
-        check_sender(request, self.allowed, self.everywhere)
-        found = route(self.site, request)
-        return await self.read_body(request, found, reader) if request.method == "POST" else None
-
-    async def read_body(self, request, found, reader):
-        """The POST body, read within the request's deadline while bounding what is held at once."""
-        size = body_length(request, found)
-        busy = found.threaded and self.answering >= self.limits.decoders + self.limits.waiting
-        if busy or self.buffered + size > self.limits.buffered_bytes:
-            raise RequestError(503, "the server is busy; send the image again in a moment",
-                               [("Retry-After", "1")])
-        self.buffered += size
-        try:
-            return await reader.readexactly(size)
-        except asyncio.IncompleteReadError as e:
-            raise RequestError(400, f"the body ended after {len(e.partial):,} of {size:,} bytes") from None
-        finally:
-            self.buffered -= size
-
-    async def respond(self, request, found, body):
-        """(status, JSON-ready answer or JSON bytes) of a route: answered on this thread, awaited, or
-        by a worker thread.
-        """
-        self.answering += found.threaded
-        try:
-            if found.threaded:
-                return 200, await self.loop.run_in_executor(self.workers, found.answer, request, body)
-            answer = found.answer(request, body)
-            return 200, (await answer if asyncio.iscoroutine(answer) else answer)
-        except InputError as e:
-            return 400, {"error": str(e)}
-        except RequestError as e:
-            return e.status, {"error": str(e)}
-        except Exception:  # a bug: say so to the client and in the log, and go on serving
-            log(f"failed to answer {request.line}:\n{traceback.format_exc()}")
-            return 500, {"error": "the server failed to answer; its log says why"}
-        finally:
-            self.answering -= found.threaded
-
-    async def refuse(self, reader, writer, request, error):
-        """Send the error as JSON, then read what the client still sends for a moment and close.
-
-        Closing a socket with unread input resets the connection; a client that sends
-        a whole refused body before it reads the reply (as Python's http.client does)
-        would then see the reset instead of the reply.
-        """
-        body = json.dumps({"error": str(error)}).encode()
-        await self.send(writer, request, error.status, body, "application/json", error.headers)
-        if writer.can_write_eof():
-            writer.write_eof()
-        try:
-            await asyncio.wait_for(drain(reader), self.limits.linger)
-        except (asyncio.TimeoutError, ConnectionError, OSError):
-            pass
-        return False
-
-    async def send(self, writer, request, status, body, kind, extra=()):
-        """Write one complete response; errors are logged and close the connection."""
-        headers = [("Content-Type", kind), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
-                   ("X-Content-Type-Options", "nosniff"), *extra]
-        if status >= 400:
-            headers.append(("Connection", "close"))
-            log(f'"{request.line if request else "-"}" {status}')
-        head = f"HTTP/1.1 {status} {STATUS[status]}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
-        writer.write(head.encode("latin-1") + b"\r\n" + (b"" if request and request.method == "HEAD" else body))
-        await writer.drain()
-
-
-async def drain(reader):
-    """Read and drop what arrives on `reader` until the client closes."""
-    while await reader.read(1 << 16):
-        pass
 
 
 def log(message):
@@ -425,23 +475,34 @@ def log(message):
 
 
 def raise_file_limit(connections):
-    """Let this process open enough files for `connections` sockets, as far as the system allows."""
+    """Let this process open enough files for `connections` sockets, as far as the system allows;
+    the number it may open (None where the system has no such limit to ask, as on Windows).
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = connections + 256
     if soft != resource.RLIM_INFINITY and soft < wanted:
         new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
-        soft = new
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+        except (ValueError, OSError):  # macOS refuses some values below the hard limit
+            pass
     return soft
 
 
 def make_server(host, port, site, limits=LIMITS):
     """A server of `site` listening on (host, port), not yet serving."""
     files = raise_file_limit(limits.connections)
-    limits = limits._replace(connections=min(limits.connections, max(16, files - 256)))
+    if files is not None and files != -1:
+        limits = limits._replace(connections=min(limits.connections, max(16, files - 256)))
     try:
         sock = socket.create_server((host, port), backlog=128)
     except OSError as e:  # the port is taken, the address is not this computer's, ...
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}; "
                          "choose another --port or --host") from None
+    sock.setblocking(False)
     return Server(sock, host, site, limits)

@@ -400,15 +400,25 @@ def test_slow_and_idle_connections_do_not_crowd_out_others(trained_model, test_p
     assert p99 < 1.0 and threads < 20 and rss < 400
 
 
-def test_huge_headers_are_refused_without_holding_them(trained_model):
+def closed_without_answer(server, data):
+    """True if the server closes the connection (or resets it) instead of answering `data`."""
+    try:
+        with socket.create_connection(server, timeout=30) as s:
+            s.sendall(data)
+            return s.recv(4096) == b""
+    except ConnectionError:
+        return True
+
+
+def test_huge_headers_are_refused_without_holding_them(trained_model, test_pngs):
     with server_process(trained_model) as (pid, address):
         headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(6000))  # 6 MB
-        replies = []
         with ThreadPoolExecutor(max_workers=10) as pool:
-            replies = list(pool.map(lambda _: raw_reply(address, b"GET /model HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                                        + headers + b"\r\n"), range(10)))
+            closed = list(pool.map(lambda _: closed_without_answer(
+                address, b"GET /model HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n"), range(10)))
         peak = process_status(pid, "VmHWM")
-    assert all(status == 431 for status, _, _ in replies)
+        assert predict(address, test_pngs[0][0])["digit"] == test_pngs[0][1]
+    assert all(closed)
     assert peak < 200
 
 
@@ -428,11 +438,14 @@ def test_a_request_trickled_byte_by_byte_meets_a_deadline():
             s.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
                       b"Content-Length: 100\r\n\r\n")
             started = time.monotonic()
-            for _ in range(5):  # one byte every 0.5 s: each read is quick, the whole request is not
-                s.sendall(b"x")
-                time.sleep(0.5)
-            reply = s.recv(4096)
-        assert reply.startswith(b"HTTP/1.1 408 ") and time.monotonic() - started < 4
+            try:
+                for _ in range(5):  # one byte every 0.5 s: each read is quick, the whole request is not
+                    s.sendall(b"x")
+                    time.sleep(0.5)
+                reply = s.recv(4096)
+            except ConnectionError:
+                reply = b""
+        assert reply == b"" and time.monotonic() - started < 4  # closed, unanswered, at the deadline
         status, _, body = request(server.server_address, "POST", "/predict", b"fine", {"Content-Type": "image/png"})
         assert status == 200 and json.loads(body) == {"bytes": 4}
     finally:
@@ -483,3 +496,117 @@ def test_a_server_open_to_the_network_answers_to_this_computers_names_and_addres
     finally:
         server.shutdown()
         server.server_close()
+
+
+# What a hostile client sends and browsers never do -----------------------------------------------
+
+def replies(server, data, timeout=5):
+    """Everything the server sends back to the bytes `data` until it closes or goes quiet."""
+    with socket.create_connection(server, timeout=timeout) as s:
+        s.sendall(data)
+        reply = b""
+        try:
+            while chunk := s.recv(65536):
+                reply += chunk
+        except (socket.timeout, ConnectionError):
+            pass
+    return reply
+
+
+HOST = b"Host: 127.0.0.1\r\n"
+
+
+@pytest.mark.parametrize("data, status, words", [
+    (b"POST /predict HTTP/1.1\r\n" + HOST + b"Content-Type: image/png\r\nContent-Length: " + b"9" * 5000
+     + b"\r\n\r\nab", 413, "too large"),
+    (b"GET http://evil.example/model HTTP/1.1\r\n" + HOST + b"\r\n", 400, "must be a path"),
+    (b"GET //evil.example/draw.js HTTP/1.1\r\n" + HOST + b"\r\n", 400, "must be a path"),
+    (b"GET /model HTTP/1.7\r\n" + HOST + b"\r\n", 400, "HTTP/1.7"),
+    (b"GET /model HTTP/1.1\r\nHost: localhost:abc\r\n\r\n", 400, "port must be a number"),
+    (b"GET /model HTTP/1.1\r\n" + HOST + b"Sec-Fetch-Site: cross-site\r\n\r\n", 403, "other web pages"),
+    (b"POST /predict HTTP/1.1\r\n" + HOST + b"Sec-Fetch-Site: same-site\r\nContent-Type: image/png\r\n"
+     b"Content-Length: 2\r\n\r\nab", 403, "other web pages"),
+], ids=["content-length-of-5000-digits", "absolute-form", "authority-as-path", "http-1.7", "host-port-abc",
+        "cross-site-fetch", "same-site-post"])
+def test_requests_browsers_never_send_get_a_json_refusal(server, test_pngs, data, status, words):
+    got, headers, body = raw_reply(server, data)
+    assert (got, headers["content-type"]) == (status, "application/json")
+    assert words in json.loads(body)["error"]
+    assert predict(server, test_pngs[0][0])["digit"] == test_pngs[0][1]
+
+
+@pytest.mark.parametrize("data", [
+    b"GET /model HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+    b"GET /mo\tdel HTTP/1.1\r\n" + HOST + b"\r\n",
+    b"GET /\x1b]0;title\x07 HTTP/1.1\r\n" + HOST + b"\r\n",
+    b"GET /model HTTP/1.1\r\n" + HOST + b"Host: evil.example\r\n\r\n",
+    b"POST /predict HTTP/1.1\r\n" + HOST + b"Content-Type: image/png\r\nContent-Length: 4\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+], ids=["no-host", "tab-in-path", "escape-in-path", "two-hosts", "length-and-chunked"])
+def test_requests_that_are_not_http_get_400_and_the_connection_closes(server, data):
+    reply = replies(server, data)
+    assert reply.startswith(b"HTTP/1.1 400 ") and reply.count(b"HTTP/1.1 ") == 1
+
+
+def test_a_body_on_a_get_is_read_as_its_body_not_as_a_request(server):
+    smuggled = b"GET /draw.js HTTP/1.1\r\n" + HOST + b"\r\n"
+    reply = replies(server, b"GET /model HTTP/1.1\r\n" + HOST + b"Content-Length: %d\r\n\r\n" % len(smuggled)
+                    + smuggled + b"GET /nope HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n")
+    assert re.findall(rb"HTTP/1.1 (\d+)", reply) == [b"200", b"404"] and b"javascript" not in reply
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(server, test_pngs):
+    png = test_pngs[0][0]
+    with socket.create_connection(server, timeout=5) as s:
+        s.sendall(b"POST /predict HTTP/1.1\r\n" + HOST + b"Content-Type: image/png\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(png))
+        assert s.recv(4096).startswith(b"HTTP/1.1 100 ")
+        s.sendall(png)
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200 ") and json.loads(reply.partition(b"\r\n\r\n")[2])["digit"] == test_pngs[0][1]
+
+
+def test_control_characters_in_a_request_are_escaped_in_the_log(capsys):
+    server, thread = in_process_server(lambda image: {"bytes": len(image)})
+    try:
+        status, _, _ = raw_reply(server.server_address, b"GET /\x9b2J\x9b31m HTTP/1.1\r\n" + HOST + b"\r\n")
+        assert status == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+    log = capsys.readouterr().err
+    assert "\x9b" not in log and '"GET /\\x9b2J\\x9b31m HTTP/1.1" 404' in log
+
+
+def test_images_beyond_those_the_server_can_take_are_refused_as_they_arrive(trained_model):
+    """50 clients send a 4000x4000 PNG at once: 2 decode, 8 wait, the rest get 503 at once."""
+    big = png_bytes(Image.new("L", (4000, 4000), 255))
+    with server_process(trained_model) as (pid, address):
+        def send(_):
+            started = time.perf_counter()
+            status, headers, _ = raw_reply(address, (
+                f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                f"Content-Length: {len(big)}\r\n\r\n").encode() + big)
+            return status, headers.get("retry-after"), time.perf_counter() - started
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(send, range(50)))
+        threads = process_status(pid, "Threads")
+    busy = [seconds for status, retry, seconds in results if status == 503 and retry == "1"]
+    answered = [seconds for status, _, seconds in results if status == 400]  # a blank image: no digit
+    print(f"50 uploads at once: {len(busy)} answered 503 (slowest after {max(busy, default=0):.2f} s), "
+          f"{len(answered)} decoded (last after {max(answered):.2f} s); {threads} threads")
+    assert len(busy) + len(answered) == 50 and len(busy) >= 30 and threads < 20
+
+
+def test_a_model_whose_outputs_can_overflow_is_refused_at_start(tmp_path, trained_model):
+    params, meta = load_model(trained_model)
+    from digits.model_file import save_model
+    save_model(tmp_path / "huge.npz", {**params, "W2": params["W2"] * 1e36}, meta)
+    png = tmp_path / "digit.png"
+    png.write_bytes(png_bytes(np.zeros((28, 28), np.uint8)))
+    for options in (["--serve", "--port", "0"], ["--json", str(png)]):
+        result = run_script("predict_image.py", "--model", tmp_path / "huge.npz", *options, cwd=tmp_path, timeout=60)
+        assert_clean_error(result, "huge.npz", "overflow")
+        assert "NaN" not in result.stdout and "Warning" not in result.stderr

@@ -496,3 +496,16 @@ def test_options_that_do_not_go_together_are_refused(tmp_path, digits, trained_m
     result = run_predict(*options, digits / "00_7.png", cwd=tmp_path, model=trained_model)
     assert_clean_error(result, words)
     assert result.returncode == 2 and result.stdout == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows file names cannot hold control characters")
+def test_control_characters_in_file_names_are_escaped(tmp_path, digits, trained_model):
+    good = tmp_path / "seven\n\x1b[2Jhere.png"
+    good.write_bytes((digits / "00_7.png").read_bytes())
+    bad = tmp_path / "bad\rname\x1b]0;x\x07.png"
+    bad.write_bytes(b"not an image")
+    result = run_predict(good, bad, cwd=tmp_path, model=trained_model)
+    assert result.stdout.splitlines() == [f"{tmp_path}/seven\\n\\x1b[2Jhere.png: 7 "
+                                          + result.stdout.split(": 7 ", 1)[1].rstrip("\n")]
+    assert "\x1b" not in result.stdout + result.stderr and "\r" not in result.stderr
+    assert_clean_error(result, "bad\\rname\\x1b]0;x\\x07.png")

@@ -278,3 +278,21 @@ def test_the_page_keeps_the_final_state_once_train_py_has_exited(tmp_path):
         captions = driver.find_elements("css selector", "#strip figcaption")
         assert len(captions) == 24 and wrong < 6
         assert sum(int(td.text or 0) for td in driver.find_elements("css selector", "#confusion td")) == 10_000
+
+
+def test_the_page_ids_it_remembers_are_bounded():
+    """Any page can send /state with ids of its own: the watch remembers at most MAX_PAGES."""
+    import asyncio
+    from types import SimpleNamespace
+    from digits import watch as watch_module
+
+    watch = watch_module.Watch(epochs=1)
+    watch.changed()  # version 1: a page at version 0 is answered at once
+
+    async def ask(pages):
+        for page in pages:
+            await watch.answer_state(SimpleNamespace(query=f"version=0&page={page}"), None)
+
+    asyncio.run(ask([f"flood{i}" for i in range(10_000)] + ["real"]))
+    assert len(watch.pages) == watch_module.MAX_PAGES and "real" in watch.pages
+    assert list(watch.pages)[-2:] == ["flood9999", "real"]
