@@ -6,22 +6,20 @@
 """
 
 import argparse
-import ctypes
 import datetime
 import math
 import os
 import shlex
-import shutil
 import signal
 import sys
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import network
-from digits import cli, mnist_data
+from digits import cli, machine, mnist_data
 from digits.model_file import save_model
+from digits.report import progress_reporter, training_report_png
 
 PROG = "train.py"
 # With small initial weights every class starts at probability 1/10, so the loss
@@ -98,61 +96,6 @@ def parse_args(argv=None):
     return args
 
 
-def check_output_path(option, path, example):
-    """Fail before training, not after, if `path` cannot be written."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise cli.InputError(f"{option} {path}: is a folder; give a file name such as {example}")
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise cli.InputError(f"{option} {path}: exists and is not a regular file; give a file name "
-                             f"such as {example}")
-    if not os.path.isdir(folder):
-        raise cli.InputError(f"{option} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise cli.InputError(f"{option} {path}: folder {folder} is not writable")
-
-
-def available_memory():
-    """Bytes of memory available to a new process (MemAvailable in /proc/meminfo), or None if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def training_memory(m, args, m_test=10_000):
-    """An upper estimate, in bytes, of the memory training needs: the data and the largest arrays.
-
-    X and Y for m images and the test set; the parameters with their gradients,
-    velocities and update temporaries (4 copies of W1's size); per step, Z1, A1,
-    dA1 and dZ1 (h x batch each), the batch's copy of X, and the test-set forward pass.
-    """
-    size = np.dtype(args.dtype).itemsize
-    h, batch = args.hidden, min(args.batch_size or m, m)
-    data = (784 + 10) * m * size + 784 * m_test * size + 785 * (60_000 + m_test)
-    params = 4 * (h * 784 + 11 * h + 10) * size
-    step = (4 * h * batch + (784 if args.batch_size else 0) * batch) * size + h * batch
-    evaluation = 2 * h * m_test * size
-    return data + params + step + evaluation
-
-
-def check_memory(args):
-    """Refuse, before loading data, a network too large for this computer's memory."""
-    m = min(args.limit or 60_000, 60_000)
-    needed, available = training_memory(m, args), available_memory()
-    if available is not None and needed > available:
-        raise cli.InputError(f"--hidden {args.hidden}: training would need about {needed / 2**30:,.1f} GiB "
-                             f"of memory and {available / 2**30:.1f} GiB is available; choose a smaller "
-                             "--hidden (or --batch-size)")
-
-
 def interrupted_path(path):
     """model_mnist.npz -> model_mnist.interrupted.npz: where an interrupted run keeps what it learned."""
     stem, ext = os.path.splitext(path)
@@ -166,49 +109,6 @@ def describe_algorithm(args):
     extras = ", cosine schedule" if args.schedule == "cosine" else ""
     extras += ", augmented" if args.augment else ""
     return f"{algorithm}, lr {args.lr}, momentum {args.momentum}{extras}"
-
-
-def cpu_usage():
-    """(wall seconds, CPU seconds used by all processes, CPU seconds used by this one) now;
-    the second is None where /proc/stat cannot tell.
-    """
-    try:
-        with open("/proc/stat") as f:
-            user, nice, system, _, _, irq, softirq = (int(v) for v in f.readline().split()[1:8])
-        everyone = (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError):
-        everyone = None
-    own = os.times()
-    return time.perf_counter(), everyone, own.user + own.system
-
-
-def busy_elsewhere(before, after):
-    """How many cores other processes kept busy between two cpu_usage() readings (0 if unknown)."""
-    if before[1] is None or after[1] is None or after[0] <= before[0]:
-        return 0.0
-    return max(0.0, ((after[1] - before[1]) - (after[2] - before[2])) / (after[0] - before[0]))
-
-
-def blas_threads(args, others):
-    """Threads for the matrix products: --threads; else None (keep them) where the environment sets
-    a number; else the cores that other programs (`others` cores busy) leave free, less one for
-    the thread that makes --augment's distortions, and at least 1.
-
-    OpenBLAS's threads wait for each other by spinning: measured here, a mini-batch epoch took
-    about 25% less time with 2 threads than with 1 on a quiet machine, but 2 to 3 times as long
-    while another program kept one of the 2 cores busy.
-    """
-    if args.threads is not None:
-        return args.threads
-    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
-        return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores - round(others) - (1 if args.augment else 0))
-
-
-def blas_thread_count():
-    """The number of threads NumPy's BLAS uses now."""
-    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
 
 
 def evaluate(params, X, y):
@@ -258,56 +158,6 @@ def every_nth(records, n):
     return kept if records[-1:] == kept[-1:] else kept + records[-1:]
 
 
-def progress_reporter(args):
-    """A report(record) function: a progress bar on a terminal, periodic lines otherwise."""
-    if args.quiet:
-        return lambda record: None
-    if sys.stdout.isatty():
-        from tqdm import tqdm
-
-        size = shutil.get_terminal_size()  # 80x24 where the terminal does not tell its size
-        bar = tqdm(total=args.epochs, unit="epoch", file=sys.stdout, ncols=size.columns, nrows=size.lines)
-
-        shown = {}
-
-        def report(record):
-            shown["loss"] = f"{record['loss']:.4f}"
-            shown["train acc"] = f"{record['train_accuracy']:.4f}"
-            if "test_accuracy" in record:
-                shown["test acc"] = f"{record['test_accuracy']:.4f}"
-            bar.set_postfix(shown, refresh=False)
-            bar.update(record["epoch"] - bar.n)
-            if record["epoch"] == args.epochs:
-                bar.close()
-        return report
-
-    print_every = max(1, args.epochs // 10)
-    started = time.perf_counter()
-
-    def report(record):
-        if record["epoch"] % print_every == 0 or record["epoch"] in (1, args.epochs):
-            test = record.get("test_accuracy")
-            test_text = f"  test acc {test:.4f}" if test is not None else ""
-            print(f"epoch {record['epoch']:>{len(str(args.epochs))}}/{args.epochs}"
-                  f"  loss {record['loss']:.4f}  train acc {record['train_accuracy']:.4f}{test_text}"
-                  f"  {time.perf_counter() - started:.1f}s", flush=True)
-    return report
-
-
-def watch_settings(args, m, threads):
-    """The run's settings as the training page lists them: [label, value] pairs."""
-    return [["network", f"784-{args.hidden}-10, {args.dtype}"], ["algorithm", describe_algorithm(args)],
-            ["epochs", f"{args.epochs:,}"], ["training images", f"{m:,}"], ["seed", str(args.seed)],
-            ["BLAS threads", str(threads)], ["model", args.model],
-            ["command", shlex.join(["python", "train.py", *sys.argv[1:]])]]
-
-
-def drawing_page_command(model_path):
-    """The command that opens the drawing page for the model at model_path."""
-    model = "" if model_path == "model_mnist.npz" else f" --model {shlex.quote(model_path)}"
-    return f"python predict_image.py --serve{model}"
-
-
 def open_watch(args):
     """The training page, served from now on (--watch); its address is printed."""
     from digits import watch
@@ -321,33 +171,15 @@ def open_watch(args):
     return page
 
 
-def keep_freed_memory():
-    """Ask the C library's malloc (glibc) to keep freed memory for reuse rather than give it back.
-
-    Every step allocates the same large temporaries (30 MB each for Z1, A1, dA1, dZ1 in a
-    full-batch epoch). glibc adapts its thresholds as it goes, but whether it then keeps them
-    depends on the order of the allocations: measured, with --watch's threads, and after changes
-    to network.py as small as one temporary fewer per step, it gave memory back and faulted it in
-    again, 1,300 to 1,500 times per full-batch epoch. Elsewhere (no glibc) it does nothing.
-    """
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)  # keep up to 1 GiB of free memory at the top
-        libc.mallopt(M_MMAP_THRESHOLD, 1 << 28)  # arrays up to 256 MiB from the reusable heap
-    except (OSError, AttributeError, TypeError):  # no C library to name (Windows: CDLL(None) is a TypeError)
-        pass
-
-
 def main(argv=None):
     args = parse_args(argv)
-    keep_freed_memory()
-    usage_at_start = cpu_usage()  # what other programs do while the data loads decides the threads
+    machine.keep_freed_memory()
+    usage_at_start = machine.cpu_usage()  # what other programs do while the data loads decides the threads
     signal.signal(signal.SIGTERM, cli.raise_terminated)  # until training starts: stop as Ctrl-C does
-    check_output_path("--model", args.model, "model_mnist.npz")
+    cli.check_output_path("--model", args.model, "model_mnist.npz")
     if args.plot is not None:
-        check_output_path("--plot", args.plot, "report.png")
-    check_memory(args)
+        cli.check_output_path("--plot", args.plot, "report.png")
+    machine.check_memory(min(args.limit or 60_000, 60_000), args.hidden, args.dtype, args.batch_size)
     watch = open_watch(args) if args.watch else None
     try:
         return load_train_and_save(args, usage_at_start, watch)
@@ -359,104 +191,134 @@ def main(argv=None):
 
 
 def load_train_and_save(args, usage_at_start, watch):
-    dtype = np.dtype(args.dtype).type
-    source = args.data if args.data is not None else args.source
+    """Load MNIST, train, save the model, print the results and write the report; the exit code."""
     stopped_by = []  # the signal that asked training to stop
     if watch is not None:
         watch.on_stop = lambda: stopped_by.append(signal.SIGINT)  # the page's Stop button is Ctrl-C
-
-    load_started = time.perf_counter()
-    data = mnist_data.load_mnist(args.source, args.data)
-    images, labels = data["train"]
-    if args.limit is not None:
-        images, labels = images[:args.limit], labels[:args.limit]
-    X, Y = network.normalize(images, dtype), network.one_hot(labels, dtype=dtype)
-    X_test, y_test = network.normalize(data["test"][0], dtype), data["test"][1]
-    threadpool_limits(blas_threads(args, busy_elsewhere(usage_at_start, cpu_usage())), user_api="blas")
-    threads = blas_thread_count()
+    images, X, Y, X_test, y_test = load_data(args)
+    threads = machine.use_blas_threads(args.threads, args.augment, usage_at_start)
     if not args.quiet:
-        print(f"Loaded MNIST ({source}): {X.shape[1]} training and {X_test.shape[1]} test images "
-              f"in {time.perf_counter() - load_started:.2f}s")
         print(f"Training 784-{args.hidden}-10 with {describe_algorithm(args)}, "
               f"{args.epochs} epochs, seed {args.seed}, {threads} BLAS thread{'s' if threads != 1 else ''}")
-
     if stopped_by:  # Stop was pressed while the data loaded: as Ctrl-C then, no model
         watch.finish(None, "stopped", "Stopped while MNIST was loading: no model was written.")
         raise KeyboardInterrupt
-    params = network.init_params(n_h=args.hidden, seed=args.seed, dtype=dtype)
 
-    def request_stop(signum, frame):
-        stopped_by.append(signum)
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
-        signal.signal(signal.SIGTERM, cli.raise_terminated)
-
-    signal.signal(signal.SIGINT, request_stop)  # from here on, Ctrl-C and SIGTERM end training cleanly
-    signal.signal(signal.SIGTERM, request_stop)
-    inputs = None
-    if args.augment:
-        from digits import augment
-
-        inputs = augment.distorted_batches(images, np.random.default_rng((args.seed, 1)))
+    params = network.init_params(n_h=args.hidden, seed=args.seed, dtype=np.dtype(args.dtype).type)
+    cli.stop_on_signals(stopped_by)  # from here on, Ctrl-C and SIGTERM end training cleanly
     if watch is not None:
-        watch.data_loaded(X_test, y_test, watch_settings(args, X.shape[1], threads))
+        watch.data_loaded(X_test, y_test, [
+            ["network", f"784-{args.hidden}-10, {args.dtype}"], ["algorithm", describe_algorithm(args)],
+            ["epochs", f"{args.epochs:,}"], ["training images", f"{X.shape[1]:,}"], ["seed", str(args.seed)],
+            ["BLAS threads", str(threads)], ["model", args.model],
+            ["command", shlex.join(["python", "train.py", *sys.argv[1:]])]])
         watch.start(params)
-    started = time.perf_counter()
-    try:
-        test = None if args.quiet and args.plot is None else (X_test, y_test)
-        history = train(params, X, Y, args, lambda: bool(stopped_by), progress_reporter(args), test, inputs,
-                        watch)
-    except FloatingPointError as e:
-        message = f"{e}; try a smaller learning rate, e.g. --lr {args.lr / 10:g} ({args.model} was not written)"
-        if watch is not None:
-            watch.finish(None, "failed", message[0].upper() + message[1:])
-        raise cli.InputError(message) from None
-    train_seconds = time.perf_counter() - started
+    history, train_seconds = train_or_explain(params, X, Y, images, (X_test, y_test), args, stopped_by, watch)
 
     test_accuracy, per_digit = evaluate(params, X_test, y_test)
     epochs_done = history[-1]["epoch"] if history else 0
-    interrupted = bool(stopped_by)
-    meta = {
-        "epochs": args.epochs, "epochs_completed": epochs_done, "interrupted": interrupted,
-        "lr": args.lr, "batch_size": args.batch_size, "momentum": args.momentum,
-        "augment": args.augment, "schedule": args.schedule, "threads": threads,
-        "hidden": args.hidden, "seed": args.seed, "source": source, "limit": args.limit,
-        "dtype": args.dtype, "test_accuracy": test_accuracy, "train_seconds": round(train_seconds, 3),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "history": every_nth(history, max(1, len(history) // 50)),
-    }
-    model_path = args.model
-    if interrupted:
-        print(f"Interrupted during epoch {epochs_done}/{args.epochs}: saving what was learned so far.")
-        if os.path.lexists(args.model):  # an interrupted run never replaces a model
-            model_path = interrupted_path(args.model)
-            print(f"{cli.printable(args.model)} is kept as it was; this run's model goes to "
-                  f"{cli.printable(model_path)}.")
-    save_model(model_path, params, meta)
-
+    meta = model_meta(args, history, bool(stopped_by), threads, test_accuracy, train_seconds)
+    model_path = save(params, meta, args)
     correct = round(test_accuracy * X_test.shape[1])
     print(f"Test accuracy: {test_accuracy:.4f} ({correct}/{X_test.shape[1]} held-out test images)")
     print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
     print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
     print(f"Model written to {cli.printable(model_path)}", flush=True)
     if watch is not None:
-        ended = (f"Stopped during epoch {epochs_done} of {args.epochs}" if interrupted
+        ended = (f"Stopped during epoch {epochs_done} of {args.epochs}" if stopped_by
                  else f"Trained for {epochs_done} epochs")
-        watch.finish(params, "stopped" if interrupted else "finished",
+        watch.finish(params, "stopped" if stopped_by else "finished",
                      f"{ended} in {train_seconds:.1f} s: test accuracy {test_accuracy:.2%}.",
-                     model=os.path.abspath(model_path), command=drawing_page_command(model_path))
+                     model=os.path.abspath(model_path), command=shlex.join(
+                         ["python", "predict_image.py", "--serve"]
+                         + ([] if model_path == "model_mnist.npz" else ["--model", model_path])))
     if args.plot is not None:
-        from digits.report import training_report_png
-
-        title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
-        png = training_report_png(params, history, X_test, y_test, title)
-        try:
-            cli.write_atomically(args.plot, lambda f: f.write(png))
-        except cli.InputError as e:
-            raise cli.InputError(f"{e} (the model was written to {model_path})") from None
-        print(f"Training report written to {cli.printable(args.plot)}")
-    if interrupted:
+        write_report(params, history, X_test, y_test, args, model_path, epochs_done)
+    if stopped_by:
         return 143 if stopped_by[0] == signal.SIGTERM else 130
     return 0
+
+
+def load_data(args):
+    """MNIST as training needs it: (training images as loaded, X, Y, X_test, y_test)."""
+    dtype = np.dtype(args.dtype).type
+    started = time.perf_counter()
+    data = mnist_data.load_mnist(args.source, args.data)
+    images, labels = data["train"]
+    if args.limit is not None:
+        images, labels = images[:args.limit], labels[:args.limit]
+    X, Y = network.normalize(images, dtype), network.one_hot(labels, dtype=dtype)
+    X_test, y_test = network.normalize(data["test"][0], dtype), data["test"][1]
+    if not args.quiet:
+        source = args.data if args.data is not None else args.source
+        print(f"Loaded MNIST ({source}): {X.shape[1]} training and {X_test.shape[1]} test images "
+              f"in {time.perf_counter() - started:.2f}s")
+    return images, X, Y, X_test, y_test
+
+
+def train_or_explain(params, X, Y, images, test, args, stopped_by, watch):
+    """train() with --augment's distorted batches, measured: (history, seconds). A diverging run
+    becomes an InputError that says what to try (and the page says so too).
+    """
+    inputs = None
+    if args.augment:
+        from digits import augment
+
+        inputs = augment.distorted_batches(images, np.random.default_rng((args.seed, 1)))
+    started = time.perf_counter()
+    try:
+        report = progress_reporter(args.epochs, args.quiet)
+        history = train(params, X, Y, args, lambda: bool(stopped_by), report,
+                        None if args.quiet and args.plot is None else test, inputs, watch)
+    except FloatingPointError as e:
+        message = (f"{e}; try a smaller learning rate, e.g. --lr {args.lr / 10:g} "
+                   f"({args.model} was not written)")
+        if watch is not None:
+            watch.finish(None, "failed", message[0].upper() + message[1:])
+        raise cli.InputError(message) from None
+    return history, time.perf_counter() - started
+
+
+def model_meta(args, history, interrupted, threads, test_accuracy, train_seconds):
+    """What the model file says of the run that made it."""
+    return {
+        "epochs": args.epochs, "epochs_completed": history[-1]["epoch"] if history else 0,
+        "interrupted": interrupted,
+        "lr": args.lr, "batch_size": args.batch_size, "momentum": args.momentum,
+        "augment": args.augment, "schedule": args.schedule, "threads": threads,
+        "hidden": args.hidden, "seed": args.seed, "limit": args.limit, "dtype": args.dtype,
+        "source": args.data if args.data is not None else args.source,
+        "test_accuracy": test_accuracy, "train_seconds": round(train_seconds, 3),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "history": every_nth(history, max(1, len(history) // 50)),
+    }
+
+
+def save(params, meta, args):
+    """Write the model to --model, or beside it if the run was interrupted and --model exists;
+    the path written.
+    """
+    model_path = args.model
+    if meta["interrupted"]:
+        print(f"Interrupted during epoch {meta['epochs_completed']}/{args.epochs}: "
+              "saving what was learned so far.")
+        if os.path.lexists(args.model):  # an interrupted run never replaces a model
+            model_path = interrupted_path(args.model)
+            print(f"{cli.printable(args.model)} is kept as it was; this run's model goes to "
+                  f"{cli.printable(model_path)}.")
+    save_model(model_path, params, meta)
+    return model_path
+
+
+def write_report(params, history, X_test, y_test, args, model_path, epochs_done):
+    """The training report figure, written to --plot."""
+    title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
+    png = training_report_png(params, history, X_test, y_test, title)
+    try:
+        cli.write_atomically(args.plot, lambda f: f.write(png))
+    except cli.InputError as e:
+        raise cli.InputError(f"{e} (the model was written to {model_path})") from None
+    print(f"Training report written to {cli.printable(args.plot)}")
 
 
 if __name__ == "__main__":

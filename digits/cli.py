@@ -3,6 +3,7 @@
 import argparse
 import math
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -56,6 +57,35 @@ def run_main(prog, main, interrupted="interrupted"):
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         sys.exit(1)
+
+
+def stop_on_signals(stopped_by):
+    """From now on Ctrl-C and SIGTERM append themselves to the list stopped_by, for a loop that
+    checks it to end cleanly; a second one stops at once, as run_main() reports.
+    """
+    def request_stop(signum, frame):
+        stopped_by.append(signum)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, raise_terminated)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+
+def check_output_path(option, path, example):
+    """InputError now, before any work, if the file `path` (given as `option`) cannot be written;
+    `example` is a file name to suggest.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path}: is a folder; give a file name such as {example}")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise InputError(f"{option} {path}: exists and is not a regular file; give a file name "
+                         f"such as {example}")
+    if not os.path.isdir(folder):
+        raise InputError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{option} {path}: folder {folder} is not writable")
 
 
 def write_atomically(path, write):

@@ -1,14 +1,56 @@
-"""The training report: one figure of what a learner wants to see after training.
+"""How a training run reports: its progress while it trains, and after training one figure of
+what a learner wants to see.
 
-Loss and accuracy over the epochs, the confusion matrix on the test set, the
+The figure: loss and accuracy over the epochs, the confusion matrix on the test set, the
 first-layer weights W1 as 28x28 images, and test digits the network got wrong.
 """
 
 import io
+import shutil
+import sys
+import time
 
 import numpy as np
 
 import network
+
+
+def progress_reporter(epochs, quiet):
+    """A report(record) function for a run of `epochs` epochs: a progress bar on a terminal,
+    periodic lines otherwise, nothing if `quiet`.
+    """
+    if quiet:
+        return lambda record: None
+    if sys.stdout.isatty():
+        from tqdm import tqdm
+
+        size = shutil.get_terminal_size()  # 80x24 where the terminal does not tell its size
+        bar = tqdm(total=epochs, unit="epoch", file=sys.stdout, ncols=size.columns, nrows=size.lines)
+
+        shown = {}
+
+        def report(record):
+            shown["loss"] = f"{record['loss']:.4f}"
+            shown["train acc"] = f"{record['train_accuracy']:.4f}"
+            if "test_accuracy" in record:
+                shown["test acc"] = f"{record['test_accuracy']:.4f}"
+            bar.set_postfix(shown, refresh=False)
+            bar.update(record["epoch"] - bar.n)
+            if record["epoch"] == epochs:
+                bar.close()
+        return report
+
+    print_every = max(1, epochs // 10)
+    started = time.perf_counter()
+
+    def report(record):
+        if record["epoch"] % print_every == 0 or record["epoch"] in (1, epochs):
+            test = record.get("test_accuracy")
+            test_text = f"  test acc {test:.4f}" if test is not None else ""
+            print(f"epoch {record['epoch']:>{len(str(epochs))}}/{epochs}"
+                  f"  loss {record['loss']:.4f}  train acc {record['train_accuracy']:.4f}{test_text}"
+                  f"  {time.perf_counter() - started:.1f}s", flush=True)
+    return report
 
 
 def confusion_matrix(predicted, y, n_classes=10):

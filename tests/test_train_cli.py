@@ -244,11 +244,11 @@ def test_a_c_library_that_cannot_be_named_is_no_error(monkeypatch):
     """On Windows ctypes.CDLL(None) raises TypeError; elsewhere a C library may lack mallopt."""
     import ctypes
 
-    import train
+    from digits import machine
 
     for failure in (TypeError("'NoneType' object is not iterable"), OSError("no C library"),
                     AttributeError("mallopt")):
         def refuse(name, failure=failure):
             raise failure
         monkeypatch.setattr(ctypes, "CDLL", refuse)
-        train.keep_freed_memory()  # returns, having changed nothing
+        machine.keep_freed_memory()  # returns, having changed nothing

@@ -1,0 +1,50 @@
+"""Run a script as on a system without what only Linux has: no /proc/stat or /proc/meminfo
+(threadpoolctl, which finds the BLAS library its own way on each system, still reads
+/proc/self/maps here), no os.sched_getaffinity,
+no os.sysconf, no `resource` module, no C library that ctypes.CDLL(None) can name (Windows raises
+TypeError), no asyncio signal handlers (Windows' event loops have none).
+
+    python tests/without_linux.py SCRIPT [ARGS...]
+"""
+
+import asyncio
+import builtins
+import ctypes
+import os
+import runpy
+import sys
+
+real_open, real_cdll = builtins.open, ctypes.CDLL
+
+
+def open_without_proc(file, *args, **kwargs):
+    if str(file) in ("/proc/stat", "/proc/meminfo"):
+        raise FileNotFoundError(2, "No such file or directory", file)
+    return real_open(file, *args, **kwargs)
+
+
+def cdll_without_none(name, *args, **kwargs):
+    if name is None:
+        raise TypeError("argument of type 'NoneType' is not iterable")
+    return real_cdll(name, *args, **kwargs)
+
+
+def no_signal_handlers(self, *args, **kwargs):
+    raise NotImplementedError
+
+
+builtins.open = open_without_proc
+ctypes.CDLL = cdll_without_none
+for name in ("sched_getaffinity", "sysconf"):
+    if hasattr(os, name):
+        delattr(os, name)
+sys.modules["resource"] = None  # `import resource` raises ImportError
+asyncio.AbstractEventLoop.add_signal_handler = no_signal_handlers
+asyncio.AbstractEventLoop.remove_signal_handler = no_signal_handlers
+for loop_class in vars(asyncio).get("SelectorEventLoop", object).__mro__:
+    if "add_signal_handler" in vars(loop_class):
+        loop_class.add_signal_handler = loop_class.remove_signal_handler = no_signal_handlers
+
+script, sys.argv = sys.argv[1], sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(script))
+runpy.run_path(script, run_name="__main__")
