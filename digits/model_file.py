@@ -8,6 +8,7 @@ every array's shape is checked from its header before any of its data is read.
 import io
 import json
 import os
+import shlex
 import zipfile
 import zlib
 
@@ -35,7 +36,9 @@ def load_model(path):
     """(params, meta) from a model file; InputError naming the file and its problem if it is unusable."""
     name = f"model {path}"
     if not os.path.lexists(path):
-        raise InputError(f"{name}: file not found; train one with: python train.py")
+        model = "" if os.path.basename(str(path)) == "model_mnist.npz" else f" --model {shlex.quote(str(path))}"
+        raise InputError(f"{name}: file not found; train one with: python train.py{model}"
+                         + (" (with the options of its recipe in the README)" if model else ""))
     with open_regular_file(path, name) as f:
         if f.read(6) == b"\x93NUMPY":
             raise InputError(f"{name}: a single NumPy array (.npy), not an .npz model holding "

@@ -71,5 +71,6 @@ def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):
 def test_a_missing_model_is_named_in_one_line_before_any_work(tmp_path):
     for script in ("benchmarks/robustness.py", "benchmarks/photos.py"):
         result = run_script(script, "plain.npz", cwd=tmp_path, timeout=60)
-        assert_clean_error(result, "model plain.npz: file not found", "train one with: python train.py")
+        assert_clean_error(result, "model plain.npz: file not found",
+                           "train one with: python train.py --model plain.npz (with the options of its recipe in the README)")
         assert os.listdir(tmp_path) == []
