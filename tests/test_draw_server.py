@@ -610,3 +610,21 @@ def test_a_model_whose_outputs_can_overflow_is_refused_at_start(tmp_path, traine
         result = run_script("predict_image.py", "--model", tmp_path / "huge.npz", *options, cwd=tmp_path, timeout=60)
         assert_clean_error(result, "huge.npz", "overflow")
         assert "NaN" not in result.stdout and "Warning" not in result.stderr
+
+
+def test_an_image_raw_cannot_convert_is_a_400(trained_model):
+    import functools
+    import predict_image
+
+    params, _ = load_model(trained_model)
+    lab = io.BytesIO()
+    Image.new("LAB", (50, 50), (50, 0, 0)).save(lab, "TIFF")
+    server, thread = in_process_server(functools.partial(predict_image.page_answer, params, raw=True,
+                                                         max_pixels=web_server.MAX_PIXELS))
+    try:
+        status, _, body = request(server.server_address, "POST", "/predict", lab.getvalue(),
+                                  {"Content-Type": "image/tiff"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 400 and "--raw cannot convert" in json.loads(body)["error"]
