@@ -12,6 +12,7 @@ Every function is one step of the algorithm the README derives, in its notation:
     dW1 = (1/m) dZ1 X^T   db1 = (1/m) sum_columns(dZ1)
     p  <- p - lr dp       (with momentum: v <- mu v + dp,  p <- p - lr v)
     lr_e = lr (1 + cos(pi (e - 1) / E)) / 2    in epoch e of E, with the cosine schedule
+    T = W2 diag(m) W1     c = W2 (m * b1) + b2    m = 1[Z1 > 0]: for one input x, Z2 = T x + c
 
 Parameters travel as a dict {"W1", "b1", "W2", "b2"}, the same keys as the model file.
 """
@@ -198,3 +199,18 @@ def gradient_descent(params, X, Y, lr, epochs, batch_size=None, momentum=0.0, se
                 yield epoch, loss_sum / seen, correct / seen
                 return
         yield epoch, loss_sum / seen, correct / seen
+
+
+def explain(params, x):
+    """Why the network answers what it does for one input x (784, 1): (T, c) with Z2 = T x + c.
+
+    The units that fire, m = 1[Z1 > 0] (h, 1), are fixed for this x, and ReLU(Z1) = m * Z1, so
+    Z2 = W2 (m * (W1 x + b1)) + b2 = T x + c with T = W2 diag(m) W1 (10, 784), the template of
+    each digit for this input, and c = W2 (m * b1) + b2 (10, 1). Pixel i adds x_i T[d, i] to the
+    logit Z2[d] of digit d; those 784 contributions and c[d] add up to Z2[d] exactly.
+    """
+    Z1 = params["W1"] @ x + params["b1"]
+    m = relu_derivative(Z1)
+    T = (params["W2"] * m.T) @ params["W1"]
+    c = params["W2"] @ (m * params["b1"]) + params["b2"]
+    return T, c

@@ -47,6 +47,9 @@ def parse_args(argv=None):
     p.add_argument("--json", action="store_true",
                    help="one JSON object per image and line: path, digit, confidence, probabilities; "
                         "for a number: path, number and digits (each with its box); or path and error")
+    p.add_argument("--why", action="store_true",
+                   help="also say why each digit was read: its logit Z2 as the sum of what the pixels "
+                        "add and a constant, and the 10 pixels that added most (with --json: \"why\")")
     p.add_argument("--serve", action="store_true",
                    help="instead of reading files, serve a web page to draw digits on and watch "
                         "the network answer as you draw")
@@ -65,9 +68,9 @@ def parse_args(argv=None):
     args.port = 8000 if args.port is None else args.port
     if args.json and args.show:
         p.error("argument --show: --json prints JSON only; leave out one of --show and --json")
-    if args.serve and (args.images or args.json or args.show or args.top > 1):
-        p.error("argument --serve: the page takes its images from the browser; "
-                "leave out IMAGE, --json, --show and --top")
+    if args.serve and (args.images or args.json or args.show or args.top > 1 or args.why):
+        p.error("argument --serve: the page takes its images from the browser (and always shows why); "
+                "leave out IMAGE, --json, --show, --top and --why")
     return args
 
 
@@ -93,18 +96,24 @@ def network_layers(params, digit_image):
 
 def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS):
     """What the drawing page shows for an image sent as bytes: for its first digit, the digit,
-    its confidence, the 10 probabilities, the 28x28 input and the hidden activations A1; the
-    number the digits read, the confidence of that reading (the product of the digits'), and
-    the same for each digit under "digits".
+    its confidence, the 10 probabilities, the 28x28 input, the hidden activations A1 and why
+    (for each digit d: the contributions x_i T[d, i] of the 784 pixels to its logit, the template
+    T[d], their sum and the constant c[d]); the number the digits read, the confidence of that
+    reading (the product of the digits'), and the same for each digit under "digits".
     """
     digits, reading = [], 1.0
     for digit_image, box, _ in reader.digits_in(params, io.BytesIO(image_bytes), raw, "sent image", max_pixels):
         A1, A2 = network_layers(params, digit_image)
         digit = int(A2.argmax())
         reading *= float(A2[digit])
+        C, c, T = reader.contributions(params, digit_image)
         digits.append({"digit": digit, "confidence": round(float(A2[digit]), 6),
                        "probabilities": reader.rounded(A2, 6), "input": reader.rounded(digit_image.ravel(), 3),
-                       "hidden": reader.rounded(A1, 4), "box": list(box)})
+                       "hidden": reader.rounded(A1, 4), "box": list(box),
+                       "why": {"contributions": np.round(C.astype(np.float64), 3).tolist(),
+                               "templates": np.round(T.astype(np.float64), 3).tolist(),
+                               "from_pixels": reader.rounded(C.sum(axis=1, dtype=np.float64), 4),
+                               "constants": reader.rounded(c, 4)}})
     return {**digits[0], "number": "".join(str(d["digit"]) for d in digits),
             "number_confidence": round(reading, 6), "digits": digits}
 
@@ -147,14 +156,33 @@ def typed_path(text):
     return os.path.expanduser(text)
 
 
-def result_text(path, results, args, prompted):
+def result_text(path, results, args, prompted, params):
     """What to print for one classified image, in the form the options ask for; results holds
     (28x28 input, box, probabilities) for each digit found, left to right.
     """
     if args.json:
-        return json.dumps({"path": path, **reader.answer(results)})
-    if len(results) > 1:
-        return number_text(path, results, args, prompted)
+        return json.dumps({"path": path, **reader.answer(results, params if args.why else None)},
+                          allow_nan=False)
+    text = (number_text if len(results) > 1 else digit_text)(path, results, args, prompted)
+    if args.why:
+        text += "".join(f"\n{why_text(reader.why(params, image), k if len(results) > 1 else None)}"
+                        for k, (image, _, _) in enumerate(results, 1))
+    return text
+
+
+def why_text(why, k=None):
+    """'why 7: Z2[7] = 13.25 = 12.55 from the pixels + 0.71 constant; pushed most by ...' (for digit
+    k of a number: 'digit k why 7: ...')."""
+    d = why["digit"]
+    pushed = ", ".join(f"({row}, {column}) {value:+.2f}" for row, column, value in why["pushed_most"])
+    c = why["constant"]
+    return (f"{f'digit {k} ' if k else ''}why {d}: Z2[{d}] = {why['logit']:.2f} = {why['from_pixels']:.2f} "
+            f"from the pixels {'-' if c < 0 else '+'} {abs(c):.2f} constant; pushed most by the pixels at "
+            f"(row, column) {pushed}")
+
+
+def digit_text(path, results, args, prompted):
+    """What to print for an image holding one digit."""
     digit_image, _, probabilities = results[0]
     digit = int(probabilities.argmax())
     confidence = float(probabilities[digit])
@@ -164,7 +192,8 @@ def result_text(path, results, args, prompted):
         lines += [f"Predicted digit: {digit}", f"Confidence: {confidence:.4f}"]
         lines += [f"Top {args.top}: {top}"] if top else []
     else:
-        lines.append(f"{cli.printable(path)}: {digit} (confidence {confidence:.4f})" + (f"  top {args.top}: {top}" if top else ""))
+        lines.append(f"{cli.printable(path)}: {digit} (confidence {confidence:.4f})"
+                     + (f"  top {args.top}: {top}" if top else ""))
     return "\n".join(lines)
 
 
@@ -234,7 +263,7 @@ def main(argv=None):
             except cli.InputError as e:
                 error = str(e)
         if error is None:
-            print(result_text(path, results, args, prompted), flush=True)
+            print(result_text(path, results, args, prompted, params), flush=True)
         else:
             failures += 1
             if args.json:

@@ -66,17 +66,43 @@ def digits_in(params, source, raw=False, name=None, max_pixels=preprocess.MAX_PI
     return preprocess.to_digits(image, name, read)
 
 
-def answer(digits):
-    """The answer predict_image.py --json prints (without "path") for digits_in's result."""
+def answer(digits, params=None):
+    """The answer predict_image.py --json prints (without "path") for digits_in's result; with
+    `params`, each digit also says why (see why()).
+    """
     if len(digits) == 1:
-        p = digits[0][2]
+        image, _, p = digits[0]
         digit = int(p.argmax())
-        return {"digit": digit, "confidence": round(float(p[digit]), 6), "probabilities": rounded(p, 6)}
+        return {"digit": digit, "confidence": round(float(p[digit]), 6), "probabilities": rounded(p, 6),
+                **({"why": why(params, image)} if params is not None else {})}
     read = [int(p.argmax()) for _, _, p in digits]
     return {"number": "".join(map(str, read)),
             "number_confidence": round(float(np.prod([p[d] for d, (_, _, p) in zip(read, digits)])), 6),
             "digits": [{"digit": d, "confidence": round(float(p[d]), 6), "probabilities": rounded(p, 6),
-                        "box": list(box)} for d, (_, box, p) in zip(read, digits)]}
+                        "box": list(box), **({"why": why(params, image)} if params is not None else {})}
+                       for d, (image, box, p) in zip(read, digits)]}
+
+
+def contributions(params, digit_image):
+    """(C, c, T) for one 28x28 input x: C[d, i] = x_i T[d, i], what pixel i adds to the logit of
+    digit d, and the constants c, so that Z2[d] = sum_i C[d, i] + c[d] (network.explain)."""
+    x = digit_image.reshape(784, 1).astype(params["W1"].dtype)
+    T, c = network.explain(params, x)
+    return T * x.T, c[:, 0], T
+
+
+def why(params, digit_image, pushed=10):
+    """Why the network reads the digit it does in a 28x28 input: its logit Z2[d], the part of it
+    from the pixels (sum_i x_i T[d, i]) and from the constant c[d], and the `pushed` pixels that
+    added most to it, as [row, column, contribution].
+    """
+    C, c, _ = contributions(params, digit_image)
+    pixels = C.sum(axis=1, dtype=np.float64)
+    digit = int((pixels + c).argmax())
+    most = np.argsort(-C[digit], kind="stable")[:pushed]
+    return {"digit": digit, "logit": round(float(pixels[digit] + c[digit]), 4),
+            "from_pixels": round(float(pixels[digit]), 4), "constant": round(float(c[digit]), 4),
+            "pushed_most": [[int(i) // 28, int(i) % 28, round(float(C[digit, i]), 4)] for i in most]}
 
 
 def read(params, source, raw=False):

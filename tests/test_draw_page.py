@@ -138,3 +138,27 @@ def test_digits_drawn_close_together_or_touching_are_read_apart(page, number):
     assert browser.wait_for_answer(page)[0] == number
     captions = page.find_element("id", "digits").find_elements("css selector", "figcaption")
     assert [c.text.split()[0] for c in captions] == list(number)
+
+
+def test_why_shows_what_each_pixel_adds_and_a_click_changes_the_rival(page, trained_model):
+    clear(page)
+    browser.draw(page, browser.DIGITS[7])
+    shown, probabilities = browser.wait_for_answer(page)
+    assert shown == "7"
+    why = page.find_element("id", "why")
+    second = int(np.argsort(probabilities)[-2])
+    assert (why.get_attribute("data-digit"), why.get_attribute("data-rival")) == ("7", str(second))
+    for canvas in ("why-map", "why-against", "why-template"):
+        pixels = canvas_pixels(page, canvas)[:, :, :3].astype(int)
+        assert (pixels[:, :, 0] > pixels[:, :, 2] + 60).any()  # red: pushes towards 7
+        assert (pixels[:, :, 2] > pixels[:, :, 0] + 60).any()  # blue: against
+    against_second = canvas_pixels(page, "why-against")
+    rival = 1 if second != 1 else 2
+    page.find_element("css selector", f"#rivals button:nth-child({rival + 1})").click()
+    assert why.get_attribute("data-rival") == str(rival)
+    assert page.find_element("css selector", "#rivals button[aria-pressed=true]").text == str(rival)
+    assert not np.array_equal(canvas_pixels(page, "why-against"), against_second)
+    assert f"why 7 rather than {rival}" in page.find_element("id", "why-against-caption").text
+    assert page.find_element("css selector", "#rivals button:nth-child(8)").get_attribute("disabled")
+    sums = page.find_element("id", "why-sums").text
+    assert sums.startswith("Z2[7] = ") and f"Z2[{rival}] = " in sums

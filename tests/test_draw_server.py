@@ -628,3 +628,23 @@ def test_an_image_raw_cannot_convert_is_a_400(trained_model):
         server.shutdown()
         server.server_close()
     assert status == 400 and "--raw cannot convert" in json.loads(body)["error"]
+
+
+def test_the_answer_carries_what_the_page_draws_for_why(server, test_pngs, trained_model):
+    import network
+
+    params, _ = load_model(trained_model)
+    answer = predict(server, test_pngs[0][0])
+    why = answer["why"]
+    C, T = np.array(why["contributions"]), np.array(why["templates"])
+    assert C.shape == T.shape == (10, 784)
+    from digits import reader
+    x = reader.digits_in(params, io.BytesIO(test_pngs[0][0]))[0][0].reshape(784, 1).astype(np.float32)
+    np.testing.assert_allclose(answer["input"], x[:, 0], atol=6e-4)
+    T_exact, c = network.explain(params, x)
+    Z2 = network.forward_prop(params, x)[2][:, 0]
+    np.testing.assert_allclose(T, T_exact, atol=6e-4)  # sent with 3 decimals
+    np.testing.assert_allclose(C, x.T * T_exact, atol=6e-4)
+    np.testing.assert_allclose(np.array(why["from_pixels"]) + why["constants"], Z2, atol=5e-3)
+    np.testing.assert_allclose(why["constants"], c[:, 0], atol=1e-4)
+    assert answer["digits"][0]["why"] == why

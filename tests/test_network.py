@@ -159,3 +159,63 @@ def test_training_on_a_subset_generalises(mnist):
     test_images, test_labels = mnist["test"]
     A2 = network.predict_proba(params, network.normalize(test_images[:2000]))
     assert network.accuracy(A2, test_labels[:2000]) > 0.90
+
+
+# Why this answer: the network is linear around each input --------------------------------------
+
+def inputs_like_digits(rng, n):
+    """n inputs in [0, 1] (784, 1), mostly 0 as MNIST's are."""
+    return [(rng.random((784, 1)) * (rng.random((784, 1)) < 0.25)).astype(np.float32) for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def models(trained_model):
+    from digits.model_file import load_model
+    return {"trained": load_model(trained_model)[0], "untrained": network.init_params(seed=3)}
+
+
+@pytest.mark.parametrize("which", ["trained", "untrained"])
+def test_contributions_and_constant_add_up_to_the_logits(models, which):
+    params = models[which]
+    for x in inputs_like_digits(np.random.default_rng(1), 20):
+        T, c = network.explain(params, x)
+        Z2 = network.forward_prop(params, x)[2]
+        contributions = T * x.T  # (10, 784): x_i T[d, i]
+        scale = np.abs(contributions).sum(axis=1, keepdims=True) + np.abs(c)
+        assert np.all(np.abs(contributions.sum(axis=1, keepdims=True) + c - Z2) <= 1e-5 * scale + 1e-6)
+
+
+def test_templates_are_the_gradient_of_the_logits_by_finite_differences(models):
+    params = {k: v.astype(np.float64) for k, v in models["trained"].items()}
+    rng = np.random.default_rng(2)
+    for x in inputs_like_digits(rng, 5):
+        x = x.astype(np.float64)
+        T, _ = network.explain(params, x)
+        Z1 = params["W1"] @ x + params["b1"]
+        eps = 1e-6
+        assert np.abs(Z1).min() > 10 * eps * np.abs(params["W1"]).max()  # no unit switches within eps
+        for i in rng.choice(784, 40, replace=False):
+            step = np.zeros_like(x)
+            step[i] = eps
+            numeric = (network.forward_prop(params, x + step)[2] - network.forward_prop(params, x - step)[2]) / (2 * eps)
+            np.testing.assert_allclose(numeric[:, 0], T[:, i], atol=1e-6)
+
+
+def test_the_map_of_one_digit_against_another_adds_up_to_the_difference_of_their_logits(models):
+    params = models["trained"]
+    for x in inputs_like_digits(np.random.default_rng(4), 10):
+        T, c = network.explain(params, x)
+        Z2 = network.forward_prop(params, x)[2][:, 0].astype(np.float64)
+        for d, r in ((7, 1), (3, 8), (0, 6)):
+            difference = (x[:, 0] * (T[d] - T[r])).sum(dtype=np.float64)
+            assert abs(difference + (c[d, 0] - c[r, 0]) - (Z2[d] - Z2[r])) < 1e-4
+
+
+def test_the_readme_equation_of_the_templates(models):
+    """T = W2 diag(m) W1, c = W2 diag(m) b1 + b2 with m = 1[Z1 > 0], written out with diag()."""
+    params = {k: v.astype(np.float64) for k, v in models["trained"].items()}
+    x = inputs_like_digits(np.random.default_rng(5), 1)[0].astype(np.float64)
+    m = (params["W1"] @ x + params["b1"] > 0)[:, 0].astype(np.float64)
+    T, c = network.explain(params, x)
+    np.testing.assert_allclose(T, params["W2"] @ np.diag(m) @ params["W1"], atol=1e-12)
+    np.testing.assert_allclose(c, params["W2"] @ np.diag(m) @ params["b1"] + params["b2"], atol=1e-12)

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 import browser
+import network
 from conftest import ROOT, assert_clean_error, run_script
 from rendered_digits import ink_mask, write_rendered_digits
 
@@ -491,6 +492,7 @@ def test_two_rows_of_digits_are_refused_whatever_their_overlap(tmp_path, mnist, 
     (["--port", "9000"], "--port: is for the drawing page; add --serve"),
     (["--host", "0.0.0.0"], "--host: is for the drawing page; add --serve"),
     (["--json", "--show"], "--show: --json prints JSON only"),
+    (["--serve", "--why"], "--serve: the page takes its images from the browser (and always shows why)"),
 ])
 def test_options_that_do_not_go_together_are_refused(tmp_path, digits, trained_model, options, words):
     result = run_predict(*options, digits / "00_7.png", cwd=tmp_path, model=trained_model)
@@ -509,3 +511,32 @@ def test_control_characters_in_file_names_are_escaped(tmp_path, digits, trained_
                                           + result.stdout.split(": 7 ", 1)[1].rstrip("\n")]
     assert "\x1b" not in result.stdout + result.stderr and "\r" not in result.stderr
     assert_clean_error(result, "bad\\rname\\x1b]0;x\\x07.png")
+
+
+def test_why_splits_each_logit_into_the_pixels_and_a_constant(tmp_path, digits, mnist, trained_model):
+    from digits import reader
+    params = reader.load(trained_model)
+    text = run_predict("--why", digits / "00_7.png", cwd=tmp_path, model=trained_model).stdout.splitlines()
+    assert text[0].startswith(f"{digits / '00_7.png'}: 7 (confidence ")
+    found = re.fullmatch(r"why 7: Z2\[7\] = (-?[\d.]+) = (-?[\d.]+) from the pixels ([+-]) ([\d.]+) constant; "
+                         r"pushed most by the pixels at \(row, column\) (.*)", text[1])
+    logit, pixels, sign, constant = float(found[1]), float(found[2]), found[3], float(found[4])
+    assert abs(pixels + (constant if sign == "+" else -constant) - logit) <= 0.011
+    pushed = re.findall(r"\((\d+), (\d+)\) ([+-][\d.]+)", found[5])
+    assert len(pushed) == 10 and [float(v) for _, _, v in pushed] == sorted((float(v) for _, _, v in pushed), reverse=True)
+
+    answer = json.loads(run_predict("--why", "--json", digits / "00_7.png", cwd=tmp_path, model=trained_model).stdout)
+    why = answer["why"]
+    x = reader.digits_in(params, str(digits / "00_7.png"))[0][0]
+    Z2 = network.forward_prop(params, x.reshape(784, 1).astype(np.float32))[2][:, 0]
+    assert why["digit"] == answer["digit"] == 7 and abs(why["logit"] - Z2[7]) < 1e-3
+    assert abs(why["from_pixels"] + why["constant"] - why["logit"]) < 1e-3
+    assert round(why["logit"], 2) == logit
+    for row, column, value in why["pushed_most"]:  # what those pixels add: x_i T[7, i]
+        T, _ = network.explain(params, x.reshape(784, 1).astype(np.float32))
+        assert abs(x[row, column] * T[7, 28 * row + column] - value) < 1e-3
+
+    assert number_image(mnist, [0, 1], tmp_path / "72.png") == "72"
+    number = run_predict("--why", tmp_path / "72.png", cwd=tmp_path, model=trained_model).stdout.splitlines()
+    assert number[0].startswith(f"{tmp_path / '72.png'}: number 72 ")
+    assert number[1].startswith("digit 1 why 7: Z2[7] = ") and number[2].startswith("digit 2 why 2: Z2[2] = ")

@@ -1,6 +1,8 @@
 // The drawing page: what is drawn on #pad goes to POST /predict as a PNG while it is
-// drawn; the answer fills in the digit, the ten probabilities, the 28x28 input and
-// the hidden layer. All the arithmetic happens on the server, in predict_image.py.
+// drawn; the answer fills in the digit, the ten probabilities, why (what each pixel adds
+// to the answer's logit, against a rival digit, and the answer's template), the 28x28
+// input and the hidden layer. The network's arithmetic happens on the server, in
+// predict_image.py; the page only subtracts two of its maps to compare two digits.
 "use strict";
 
 const PEN_WIDTH = 20; // px on the 280x280 pad: MNIST's stroke width once the digit is scaled
@@ -17,12 +19,17 @@ const inputCanvas = document.getElementById("input");
 const hiddenCanvas = document.getElementById("hidden");
 const hiddenCaption = document.getElementById("hidden-caption");
 const digitsStrip = document.getElementById("digits");
+const whyBox = document.getElementById("why");
+const rivalButtons = document.getElementById("rivals");
 
 const strokes = new Map(); // pointerId -> last point of each stroke being drawn
 let drawn = false; // is anything on the pad?
 let waiting = false; // is a request on its way?
 let changedMeanwhile = false; // was the pad drawn on while it was?
 let generation = 0; // counts Clears: an answer about an older picture is dropped
+let lastAnswer = null; // the answer shown
+let explained = 0; // which digit of a number "Why" is about
+let chosenRival = null; // the digit clicked to compare with; null: the second most probable
 
 const bars = Array.from({ length: 10 }, (_, digit) => {
   const row = document.createElement("li");
@@ -30,6 +37,18 @@ const bars = Array.from({ length: 10 }, (_, digit) => {
     '<span class="value"></span>';
   document.getElementById("bars").append(row);
   return { row, fill: row.querySelector(".fill"), value: row.querySelector(".value") };
+});
+
+const rivals = Array.from({ length: 10 }, (_, digit) => {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = digit;
+  button.addEventListener("click", () => {
+    chosenRival = digit;
+    if (lastAnswer) showWhy(lastAnswer);
+  });
+  rivalButtons.append(button);
+  return button;
 });
 
 function showModel(info) {
@@ -49,6 +68,9 @@ function clearPad() {
   drawn = false;
   changedMeanwhile = false;
   generation += 1;
+  lastAnswer = null;
+  explained = 0;
+  chosenRival = null;
   showNothing();
 }
 
@@ -65,6 +87,7 @@ function showNothing() {
   paintInput(new Array(784).fill(0));
   paintHidden([]);
   showDigits([]);
+  showWhy(null);
   setStatus("Draw a digit, 0 to 9, as large as the square allows, or a number of a few digits.");
 }
 
@@ -73,8 +96,16 @@ function showDigits(digits) {
   digitsStrip.replaceChildren();
   digitsStrip.hidden = digits.length < 2;
   if (digits.length < 2) return;
-  for (const d of digits) {
+  digits.forEach((d, k) => {
     const figure = document.createElement("figure");
+    figure.classList.toggle("explained", k === explained);
+    figure.title = "Click: why this digit";
+    figure.addEventListener("click", () => {
+      explained = k;
+      chosenRival = null;
+      showDigits(lastAnswer.digits);
+      showWhy(lastAnswer);
+    });
     const canvas = document.createElement("canvas");
     canvas.width = canvas.height = 28;
     paintInput(d.input, canvas);
@@ -82,11 +113,13 @@ function showDigits(digits) {
     caption.textContent = `${d.digit} (${d.confidence.toFixed(2)})`;
     figure.append(canvas, caption);
     digitsStrip.append(figure);
-  }
+  });
 }
 
 function showAnswer(answer) {
   answerBox.dataset.state = "answered";
+  lastAnswer = answer;
+  if (explained >= answer.digits.length) explained = 0;
   const several = answer.digits.length > 1;
   digitText.textContent = several ? answer.number : answer.digit;
   confidenceText.textContent = several ?
@@ -102,7 +135,65 @@ function showAnswer(answer) {
   });
   paintInput(answer.input);
   paintHidden(answer.hidden);
+  showWhy(answer);
   setStatus("Add strokes and the answer follows them; Clear starts a new digit.");
+}
+
+// Why the network read digit d (of a number: the digit clicked in the strip) rather than a
+// rival r: the contributions x_i T[d, i] of the 784 pixels to d's logit, the same for d
+// against r, and the template T[d]; all from the server's answer ("why").
+function showWhy(answer) {
+  const canvases = ["why-map", "why-against", "why-template"].map((id) => document.getElementById(id));
+  if (answer === null) {
+    whyBox.dataset.state = "empty";
+    canvases.forEach((canvas) => paintSigned(new Array(784).fill(0), canvas));
+    rivals.forEach((button) => { button.disabled = true; button.setAttribute("aria-pressed", "false"); });
+    document.getElementById("why-digit").textContent = "this answer";
+    return;
+  }
+  const shown = answer.digits[explained];
+  const { contributions, templates, from_pixels: pixels, constants } = shown.why;
+  const d = shown.digit;
+  const byProbability = shown.probabilities.map((p, digit) => [p, digit]).sort((a, b) => b[0] - a[0]);
+  const r = chosenRival !== null && chosenRival !== d ? chosenRival : byProbability[1][1];
+  whyBox.dataset.state = "answered";
+  whyBox.dataset.digit = d;
+  whyBox.dataset.rival = r;
+  rivals.forEach((button, digit) => {
+    button.disabled = digit === d;
+    button.setAttribute("aria-pressed", String(digit === r));
+  });
+  const several = answer.digits.length > 1 ? ` (digit ${explained + 1} of the number)` : "";
+  document.getElementById("why-digit").textContent = `${d}${several}`;
+  paintSigned(contributions[d], canvases[0]);
+  paintSigned(contributions[d].map((v, i) => v - contributions[r][i]), canvases[1]);
+  paintSigned(templates[d], canvases[2]);
+  document.getElementById("why-map-caption").textContent =
+    `x\u1D62 T[${d}, i]: what each pixel adds to the logit of ${d}`;
+  document.getElementById("why-against-caption").textContent =
+    `x\u1D62 (T[${d}, i] \u2212 T[${r}, i]): why ${d} rather than ${r}`;
+  document.getElementById("why-template-caption").textContent =
+    `T[${d}]: the picture of a ${d} the network uses for this drawing`;
+  const logit = (k) => pixels[k] + constants[k];
+  const signed = (v) => `${v < 0 ? "\u2212" : "+"} ${Math.abs(v).toFixed(2)}`;
+  const sum = (k) => `Z2[${k}] = ${pixels[k].toFixed(2)} ${signed(constants[k])} = ${logit(k).toFixed(2)}`;
+  document.getElementById("why-sums").textContent =
+    `${sum(d)} and ${sum(r)} (pixels + constant): ${d} wins by ${(logit(d) - logit(r)).toFixed(2)}, ` +
+    `${(pixels[d] - pixels[r]).toFixed(2)} of it from the pixels (the middle map adds up to that).`;
+}
+
+// Values around 0 as colours: red for positive, blue for negative, white for 0, each map
+// scaled to its own largest |value|.
+function paintSigned(values, canvas) {
+  const paint = canvas.getContext("2d");
+  const image = paint.createImageData(28, 28);
+  const largest = Math.max(1e-9, ...values.map(Math.abs));
+  values.forEach((v, i) => {
+    const t = v / largest;
+    const other = Math.round(255 * (1 - Math.abs(t)));
+    image.data.set(t >= 0 ? [255, other, other, 255] : [other, other, 255, 255], 4 * i);
+  });
+  paint.putImageData(image, 0, 0);
 }
 
 function showError(message) {
