@@ -14,8 +14,6 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-import pytest
-
 from conftest import ROOT, request, run_script
 from digits import machine, web_server
 from digits.model_file import load_model
