@@ -96,10 +96,10 @@ def network_layers(params, digit_image):
 
 def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS):
     """What the drawing page shows for an image sent as bytes: for its first digit, the digit,
-    its confidence, the 10 probabilities, the 28x28 input, the hidden activations A1 and why
-    (for each digit d: the contributions x_i T[d, i] of the 784 pixels to its logit, the template
-    T[d], their sum and the constant c[d]); the number the digits read, the confidence of that
-    reading (the product of the digits'), and the same for each digit under "digits".
+    its confidence, the 10 probabilities, the 28x28 input and the hidden activations A1; the
+    number the digits read, the confidence of that reading (the product of the digits'), and the
+    same for each digit under "digits", with why (for each digit d: the contributions x_i T[d, i]
+    of the 784 pixels to its logit, the template T[d], their sum and the constant c[d]).
     """
     digits, reading = [], 1.0
     for digit_image, box, _ in reader.digits_in(params, io.BytesIO(image_bytes), raw, "sent image", max_pixels):
@@ -114,7 +114,8 @@ def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS
                                "templates": np.round(T.astype(np.float64), 3).tolist(),
                                "from_pixels": reader.rounded(C.sum(axis=1, dtype=np.float64), 4),
                                "constants": reader.rounded(c, 4)}})
-    return {**digits[0], "number": "".join(str(d["digit"]) for d in digits),
+    first = {key: value for key, value in digits[0].items() if key != "why"}  # "why" only once, in digits
+    return {**first, "number": "".join(str(d["digit"]) for d in digits),
             "number_confidence": round(reading, 6), "digits": digits}
 
 

@@ -635,7 +635,7 @@ def test_the_answer_carries_what_the_page_draws_for_why(server, test_pngs, train
 
     params, _ = load_model(trained_model)
     answer = predict(server, test_pngs[0][0])
-    why = answer["why"]
+    why = answer["digits"][0]["why"]
     C, T = np.array(why["contributions"]), np.array(why["templates"])
     assert C.shape == T.shape == (10, 784)
     from digits import reader
@@ -647,4 +647,4 @@ def test_the_answer_carries_what_the_page_draws_for_why(server, test_pngs, train
     np.testing.assert_allclose(C, x.T * T_exact, atol=6e-4)
     np.testing.assert_allclose(np.array(why["from_pixels"]) + why["constants"], Z2, atol=5e-3)
     np.testing.assert_allclose(why["constants"], c[:, 0], atol=1e-4)
-    assert answer["digits"][0]["why"] == why
+    assert "why" not in answer  # once, under "digits"
