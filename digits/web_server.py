@@ -209,6 +209,7 @@ class Exchange(tornado.web.RequestHandler):
         self.chunks = []
         self.reserved = (0, 0)  # (images in flight, body bytes) this request holds
         self.refusal = None  # a RequestError answered once the body is read
+        self.working = False  # is a worker thread answering (or about to answer) this request?
 
     def set_default_headers(self):
         self.set_header("Cache-Control", "no-store")
@@ -256,8 +257,13 @@ class Exchange(tornado.web.RequestHandler):
         body = b"".join(self.chunks) if self.route.body is not None else None
         self.chunks = []
         if self.route.threaded:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.server.workers, self.route.answer, self.request, body)
+            self.working = True  # from now on the image counts until its worker is done with it
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self.server.workers, self.route.answer, self.request, body)
+            finally:
+                self.working = False
+                self.release()
         else:
             result = self.route.answer(self.request, body)
             if asyncio.iscoroutine(result):
@@ -312,7 +318,8 @@ class Exchange(tornado.web.RequestHandler):
         self.release()
 
     def on_connection_close(self):
-        self.release()
+        if not self.working:  # a client that leaves does not take its image off a worker's queue
+            self.release()
 
     def release(self):
         self.server.answering.discard(self.request.connection.stream)

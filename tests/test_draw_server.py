@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -648,3 +649,38 @@ def test_the_answer_carries_what_the_page_draws_for_why(server, test_pngs, train
     np.testing.assert_allclose(np.array(why["from_pixels"]) + why["constants"], Z2, atol=5e-3)
     np.testing.assert_allclose(why["constants"], c[:, 0], atol=1e-4)
     assert "why" not in answer  # once, under "digits"
+
+
+def test_clients_that_leave_before_their_answer_still_count_until_it_is_made():
+    """Sending an image and hanging up at once must not queue more work than the limits allow."""
+    answered = []
+
+    def slow_answer(image):
+        time.sleep(0.3)
+        answered.append(len(image))
+        return {"bytes": len(image)}
+
+    server, thread = in_process_server(slow_answer)
+    try:
+        started = time.monotonic()
+        for _ in range(4):  # 10 at once, then the next 10 once they have hung up
+            clients = [socket.create_connection(server.server_address, timeout=30) for _ in range(10)]
+            for s in clients:
+                s.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                          b"Content-Length: 4\r\n\r\nabcd")
+            time.sleep(0.05)
+            for s in clients:
+                s.close()
+            time.sleep(0.05)
+        done_meanwhile = web_server.LIMITS.decoders * math.ceil((time.monotonic() - started) / 0.3)
+        seen = -1
+        while seen != len(answered):  # until the workers have done all they were given
+            seen = len(answered)
+            time.sleep(0.4)
+        limits = web_server.LIMITS
+        assert len(answered) <= limits.decoders + limits.waiting + done_meanwhile, len(answered)
+        status, _, body = request(server.server_address, "POST", "/predict", b"fine", {"Content-Type": "image/png"})
+        assert status == 200  # and the server is free again
+    finally:
+        server.shutdown()
+        server.server_close()
