@@ -507,7 +507,7 @@ def make_server(host, port, site, limits=LIMITS):
     if files is not None and files != -1:
         limits = limits._replace(connections=min(limits.connections, max(16, files - 256)))
     try:
-        sock = socket.create_server((host, port), backlog=128)
+        sock = socket.create_server((host, port), backlog=1024)
     except OSError as e:  # the port is taken, the address is not this computer's, ...
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e}; "
                          "choose another --port or --host") from None

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -73,40 +74,46 @@ def test_the_first_command_works_on_a_fresh_debian_python(tmp_path):
 def test_every_readme_command_runs(tmp_path):
     folder = project_copy(tmp_path)
     commands = [c for c in readme_commands() if not c.startswith(("python3 -m venv", "python -m pip"))]
-    order = {"train.py": 0, "generate_test_set.py": 1}
-    commands.sort(key=lambda c: order.get(c.split()[1], 2))  # a model and test images first
+    commands = list(dict.fromkeys(commands))  # a command shown twice runs once
     assert len(commands) >= 10
-    for command in commands:
-        script, *args = command.split()[1:]
-        stdin = None
-        if script == "train.py":
-            args += SMALL_TRAINING + (["--port", "0"] if "--watch" in args else [])
-        elif script == "benchmarks/bench.py":
-            args.append("--help")  # the whole table, in --quick mode: tests/test_bench.py
-        elif script == "benchmarks/robustness.py":
-            args += ["--limit", "1000"]
-        elif script == "predict_image.py" and not args:
-            stdin = "test/digit_7_sample_0.png\n"
-        elif script == "predict_image.py" and args == ["--serve"]:
-            check_drawing_page(folder)
-            continue
-        elif script == "docs/screenshot_draw_page.py":
-            if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
-                continue
-            args += ["--out", "page.png"]
-        elif script == "docs/screenshot_watch_page.py":
-            if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
-                continue
-            args += ["--epoch", "2", "--out", "watch.png", "--", "--limit", "2000", "--epochs", "100000"]
-        result = run_script(folder / script, *args, cwd=folder, input=stdin, timeout=240)
-        assert result.returncode == 0, f"{command}\n{result.stderr}"
-        assert "Traceback" not in result.stderr
-        if stdin:
-            assert re.search(r"Predicted digit: \d\nConfidence: [01]\.\d{4}", result.stdout)
-        if "--watch" in args:
-            shown = re.search(r"```text\n(Training page: http://127\.0\.0\.1:)8001/\n", README)
-            assert shown and result.stdout.startswith(shown.group(1)), result.stdout
+    first = [c for c in commands if c.split()[1] in ("train.py", "generate_test_set.py")]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: first the models and test images,
+        for group in (first, [c for c in commands if c not in first]):  # then what uses them
+            list(pool.map(lambda command: run_readme_command(command, folder), group))
     assert (folder / "report.png").exists() and (folder / "test" / "digit_9_sample_1.png").exists()
+
+
+def run_readme_command(command, folder):
+    """Run one of the README's commands as it stands (with small settings) and check it succeeds."""
+    script, *args = command.split()[1:]
+    stdin = None
+    if script == "train.py":
+        args += SMALL_TRAINING + (["--port", "0"] if "--watch" in args else [])
+    elif script == "benchmarks/bench.py":
+        args.append("--help")  # the whole table, in --quick mode: tests/test_bench.py
+    elif script == "benchmarks/robustness.py":
+        args += ["--limit", "1000"]
+    elif script == "predict_image.py" and not args:
+        stdin = "test/digit_7_sample_0.png\n"
+    elif script == "predict_image.py" and args == ["--serve"]:
+        check_drawing_page(folder)
+        return
+    elif script == "docs/screenshot_draw_page.py":
+        if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
+            return
+        args += ["--out", "page.png"]
+    elif script == "docs/screenshot_watch_page.py":
+        if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
+            return
+        args += ["--epoch", "2", "--out", "watch.png", "--", "--limit", "2000", "--epochs", "100000"]
+    result = run_script(folder / script, *args, cwd=folder, input=stdin, timeout=240)
+    assert result.returncode == 0, f"{command}\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+    if stdin:
+        assert re.search(r"Predicted digit: \d\nConfidence: [01]\.\d{4}", result.stdout)
+    if "--watch" in args:
+        shown = re.search(r"```text\n(Training page: http://127\.0\.0\.1:)8001/\n", README)
+        assert shown and result.stdout.startswith(shown.group(1)), result.stdout
 
 
 def check_drawing_page(folder):
