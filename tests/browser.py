@@ -141,6 +141,6 @@ def wait_for_answer(driver, state="answered"):
     from selenium.webdriver.support.ui import WebDriverWait
 
     answer = driver.find_element("id", "answer")
-    WebDriverWait(driver, 20).until(lambda _: answer.get_attribute("data-state") == state)
+    WebDriverWait(driver, 20, poll_frequency=0.05).until(lambda _: answer.get_attribute("data-state") == state)
     shown = [b.get_attribute("data-probability") for b in driver.find_elements("css selector", "#bars li")]
     return driver.find_element("id", "digit").text, [float(p) for p in shown if p is not None]
