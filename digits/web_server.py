@@ -10,8 +10,8 @@ The drawing page's site:
     POST /predict   body: one image (the page sends its canvas as a PNG), Content-Type image/...
                     200, JSON: digit, confidence, probabilities, input (784 values), hidden (A1)
 
-HTTP itself is tornado's: it parses requests (and answers a request it cannot parse with
-a bare 400), and bounds header bytes, body bytes and the time headers and bodies may take.
+HTTP itself is tornado's: it parses requests (a request it cannot parse gets 400, its
+error in JSON too), and bounds header bytes, body bytes and the time headers and bodies may take.
 What is left here are the rules of these two pages. Any web page the user visits can send
 requests to a server on this computer, so the server trusts no one: it answers only
 requests addressed to its own host names (a page that points a name of its own at
@@ -337,8 +337,25 @@ def log_request(handler):
         log(f'"{request_line(handler.request)}" {handler.get_status()}')
 
 
+TORNADO_400 = b"HTTP/1.1 400 Bad Request\r\n\r\n"  # what tornado sends for a request it cannot parse
+NOT_HTTP = json.dumps({"error": "not a request this server can read: a malformed request line or "
+                                "header, or one it will not guess about"}).encode()
+
+
+def json_refusals(write):
+    """A stream's write() that sends tornado's bare 400 as a JSON error, as every other refusal is."""
+    def write_json(data):
+        if data == TORNADO_400:
+            data = (f"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(NOT_HTTP)}\r\nConnection: close\r\n\r\n").encode() + NOT_HTTP
+        return write(data)
+    return write_json
+
+
 class HTTPServer(tornado.httpserver.HTTPServer):
-    """tornado's server, with a bound on the connections open at once."""
+    """tornado's server, with a bound on the connections open at once, and its refusal of what
+    it cannot parse written as JSON.
+    """
 
     def handle_stream(self, stream, address):
         site = self.site_server
@@ -346,6 +363,7 @@ class HTTPServer(tornado.httpserver.HTTPServer):
             stream.close()
             return
         site.streams[stream] = None
+        stream.write = json_refusals(stream.write)
         super().handle_stream(stream, address)
 
 
@@ -370,6 +388,7 @@ class Server:
         self.answering = set()  # connections whose request is being answered
         self.in_flight = {}  # request -> (images, body bytes) it holds
         self.loop = None
+        self.http = None  # tornado's server, while serving
         self.stopped = threading.Event()
 
     def application(self):
@@ -412,30 +431,39 @@ class Server:
         once every connection is closed).
         """
         self.stopped.clear()
-        loop = self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self.stop_request = asyncio.Event()
         interrupted = []
         in_main_thread = threading.current_thread() is threading.main_thread()
+        masking = in_main_thread and hasattr(signal, "pthread_sigmask")  # Unix
+        if masking:  # a Ctrl-C while the loop is being made waits until the loop can take it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        loop = None
         try:
+            loop = self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self.stop_request = asyncio.Event()
             if in_main_thread:
                 try:  # Unix: Ctrl-C ends serve() as shutdown() does
                     loop.add_signal_handler(signal.SIGINT, lambda: (interrupted.append(True),
                                                                    self.stop_request.set()))
                 except (NotImplementedError, AttributeError):
                     pass  # Windows: Ctrl-C raises KeyboardInterrupt in run_until_complete
+            if masking:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             try:
                 loop.run_until_complete(self.serve())
             except KeyboardInterrupt:
                 interrupted.append(True)
                 loop.run_until_complete(self.close_connections())
         finally:
-            if in_main_thread:
-                try:
-                    loop.remove_signal_handler(signal.SIGINT)
-                except (NotImplementedError, AttributeError):
-                    pass
-            loop.close()
+            if masking:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            if loop is not None:
+                if in_main_thread:
+                    try:
+                        loop.remove_signal_handler(signal.SIGINT)
+                    except (NotImplementedError, AttributeError):
+                        pass
+                loop.close()
             asyncio.set_event_loop(None)
             self.stopped.set()
         if interrupted:
@@ -452,10 +480,11 @@ class Server:
 
     async def close_connections(self):
         """Stop listening, close every connection and end what is still being answered."""
-        self.http.stop()
-        for stream in list(self.streams):
-            stream.close()
-        await self.http.close_all_connections()
+        if self.http is not None:
+            self.http.stop()
+            for stream in list(self.streams):
+                stream.close()
+            await self.http.close_all_connections()
         tasks = asyncio.all_tasks() - {asyncio.current_task()}
         for task in tasks:
             task.cancel()

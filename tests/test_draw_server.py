@@ -547,6 +547,8 @@ def test_requests_browsers_never_send_get_a_json_refusal(server, test_pngs, data
 def test_requests_that_are_not_http_get_400_and_the_connection_closes(server, data):
     reply = replies(server, data)
     assert reply.startswith(b"HTTP/1.1 400 ") and reply.count(b"HTTP/1.1 ") == 1
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/json" in head and "not a request this server can read" in json.loads(body)["error"]
 
 
 def test_a_body_on_a_get_is_read_as_its_body_not_as_a_request(server):
