@@ -207,7 +207,6 @@ class Exchange(tornado.web.RequestHandler):
         self.path = path  # None: no such page
         self.route = server.site.routes.get(path)
         self.chunks = []
-        self.reserved = (0, 0)  # (images in flight, body bytes) this request holds
         self.refusal = None  # a RequestError answered once the body is read
         self.working = False  # is a worker thread answering (or about to answer) this request?
 
@@ -268,7 +267,9 @@ class Exchange(tornado.web.RequestHandler):
             result = self.route.answer(self.request, body)
             if asyncio.iscoroutine(result):
                 result = await result
-        self.send_json(200, result if isinstance(result, bytes) else json.dumps(result, allow_nan=False).encode())
+        if not isinstance(result, bytes):
+            result = json.dumps(result, allow_nan=False).encode()
+        self.send_json(200, result)
 
     get = head = post = put = delete = patch = options = answer
 
