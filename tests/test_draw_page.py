@@ -127,6 +127,12 @@ def test_a_number_drawn_on_the_page_is_read_digit_by_digit(page):
     inputs = [page.execute_script("return arguments[0].getContext('2d').getImageData(0, 0, 28, 28).data", canvas)
               for canvas in strip.find_elements("css selector", "canvas")]
     assert len(inputs) == 2 and all(max(data[::4]) > 200 for data in inputs)  # each digit's input is drawn
+    why = page.find_element("id", "why")
+    assert why.get_attribute("data-digit") == "4" and "digit 1 of the number" in page.find_element("id", "why-digit").text
+    first_map = canvas_pixels(page, "why-map")
+    strip.find_elements("css selector", "figure")[1].click()  # why the second digit
+    assert why.get_attribute("data-digit") == "7" and "digit 2 of the number" in page.find_element("id", "why-digit").text
+    assert not np.array_equal(canvas_pixels(page, "why-map"), first_map)
     clear(page)
     assert not page.find_element("id", "digits").is_displayed()
 
