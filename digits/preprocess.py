@@ -249,16 +249,24 @@ def strokes_above_background(gray, size):
     flat = gray - ndimage.grey_opening(padded, size=(size, size))[size:-size, size:-size]
     level = np.median(flat)
     floor = level + 4 * 1.4826 * np.median(np.abs(flat - level))
-    labels, count = ndimage.label(flat > floor + MIN_CONTRAST)
-    inside = np.ones(count + 1, bool)
-    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
-    inside[0] = False
-    if not inside.any():
+    best = None  # (strongest ink, its mark)
+    # marks of all the ink, then of the stronger half only: faint lines of squared paper running
+    # to the edge must not join a digit's strokes to the edge
+    for threshold in (floor + MIN_CONTRAST, max(floor + MIN_CONTRAST, (floor + flat.max()) / 2)):
+        labels, count = ndimage.label(flat > threshold)
+        inside = np.ones(count + 1, bool)
+        inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+        inside[0] = False
+        if inside.any():
+            marks = np.flatnonzero(inside)
+            strongest = marks[np.argmax(ndimage.maximum(flat, labels, marks))]
+            top = flat[labels == strongest].max()
+            if best is None or top > best[0]:
+                best = (top, labels == strongest)
+    if best is None:
         return flat, floor, flat.max(), None
-    marks = np.flatnonzero(inside)
-    strongest = marks[np.argmax(ndimage.maximum(flat, labels, marks))]
-    top = flat[labels == strongest].max()
-    return flat, floor, top, stroke_width(flat * (labels == strongest) > floor + 0.5 * (top - floor))
+    top, mark = best
+    return flat, floor, top, stroke_width(flat * mark > floor + 0.5 * (top - floor))
 
 
 def ink_mask(ink):

@@ -175,3 +175,16 @@ def test_a_whole_mark_is_a_candidate_however_many_pieces_it_is_cut_into():
     firsts_lasts = {(first, last) for first, last, _ in spans}
     assert {(0, 2), (3, 5)} <= firsts_lasts  # each mark whole, though longer than 2 pieces
     assert (1, 3) not in firsts_lasts and (0, 1) in firsts_lasts
+
+
+def test_a_fat_stroke_on_squared_paper_whose_lines_reach_the_edge_is_ink_whole():
+    """The faint lines join the stroke to the image's edge; the pen is still measured on the stroke,
+    not on a speck that happens to be the only mark clear of the lines."""
+    gray = np.full((480, 400), 0.92, np.float32)  # paper ...
+    gray[::40, :] = gray[:, ::40] = 0.78  # ... squared to its edges by faint 1 px lines ...
+    gray[150:330, 190:214] = 0.1  # ... and a 1 in a fat marker across two of them
+    gray[300:302, 100:102] = 0.6  # a speck of dirt, the only mark clear of the lines
+    ink = preprocess.remove_background(preprocess.make_ink_light(gray))
+    assert ink[150:330, 192:212].min() > 0.9  # the whole stroke, not only its edges
+    mask = preprocess.ink_mask(ink)
+    assert mask[160:320, 195:209].all() and not mask[20, 20:180].any()
