@@ -7,8 +7,9 @@
 
 One digit answers {"digit", "confidence", "probabilities"}; several answer {"number",
 "number_confidence", "digits"}, each digit with its "box" in the image's pixels. The model is
-read once and can answer any number of images. predict_image.py and the drawing page read
-images through these functions too.
+read once and can answer any number of images. why() says why the network reads what it does
+in one 28x28 input (predict_image.py --why). predict_image.py and the drawing page read images
+through these functions too.
 """
 
 import functools
