@@ -71,17 +71,18 @@ def answer(digits, params=None):
     """The answer predict_image.py --json prints (without "path") for digits_in's result; with
     `params`, each digit also says why (see why()).
     """
-    if len(digits) == 1:
-        image, _, p = digits[0]
+    def one(image, box, p):
         digit = int(p.argmax())
         return {"digit": digit, "confidence": round(float(p[digit]), 6), "probabilities": rounded(p, 6),
+                **({"box": list(box)} if len(digits) > 1 else {}),
                 **({"why": why(params, image)} if params is not None else {})}
-    read = [int(p.argmax()) for _, _, p in digits]
-    return {"number": "".join(map(str, read)),
-            "number_confidence": round(float(np.prod([p[d] for d, (_, _, p) in zip(read, digits)])), 6),
-            "digits": [{"digit": d, "confidence": round(float(p[d]), 6), "probabilities": rounded(p, 6),
-                        "box": list(box), **({"why": why(params, image)} if params is not None else {})}
-                       for d, (image, box, p) in zip(read, digits)]}
+
+    read = [one(*digit) for digit in digits]
+    if len(read) == 1:
+        return read[0]
+    confidence = np.prod([p[d["digit"]] for d, (_, _, p) in zip(read, digits)])  # the product of the digits'
+    return {"number": "".join(str(d["digit"]) for d in read), "number_confidence": round(float(confidence), 6),
+            "digits": read}
 
 
 def contributions(params, digit_image):

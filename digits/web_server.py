@@ -90,7 +90,7 @@ def host_name(host_header):
     else:
         name, port = host, ""
     if not re.fullmatch(r"[0-9]{0,5}", port):
-        raise RequestError(400, f"the Host header's port must be a number, not {printable(port[:20])!r}")
+        raise RequestError(400, f"the Host header's port must be a number, not {port[:20]!r}")
     return name.rstrip(".")
 
 
@@ -225,7 +225,7 @@ class Exchange(tornado.web.RequestHandler):
         try:
             check_request(request, server.allowed, server.everywhere, self.path in server.files)
             if self.path is None:
-                raise RequestError(404, f"no such page: {printable(request.path[:200])}; the page is at /")
+                raise RequestError(404, f"no such page: {request.path[:200]}; the page is at /")
             methods = route.methods if route else ("GET", "HEAD")
             check_method(self.path, methods, route, request.method)
             if request.method == "POST":

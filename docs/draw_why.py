@@ -38,16 +38,15 @@ def main():
     images, labels = mnist_data.load_mnist()["test"]
     seven = images[int(np.flatnonzero(labels == 7)[0])]
     x = network.normalize(seven[None])  # (784, 1)
-    T, c = network.explain(params, x)
-    C = T * x.T
+    C, c, T = reader.contributions(params, x)
     Z2 = network.forward_prop(params, x)[2][:, 0]
 
     fig, axes = plt.subplots(3, 5, figsize=(8.4, 5.6))
     axes[0, 0].imshow(x.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
     axes[0, 0].set_title("the input x", fontsize=9)
     for ax, d in ((axes[0, 1], 7), (axes[0, 2], 1)):
-        sign = "-" if c[d, 0] < 0 else "+"
-        signed(ax, C[d], f"x T[{d}]: Z2[{d}] =\n{C[d].sum():.2f} {sign} {abs(c[d, 0]):.2f} = {Z2[d]:.2f}")
+        sign = "-" if c[d] < 0 else "+"
+        signed(ax, C[d], f"x T[{d}]: Z2[{d}] =\n{C[d].sum():.2f} {sign} {abs(c[d]):.2f} = {Z2[d]:.2f}")
     signed(axes[0, 3], C[7] - C[1], f"7 against 1:\n{C[7].sum() - C[1].sum():.2f} from the pixels")
     axes[0, 4].axis("off")
     axes[0, 4].text(0, 0.5, "red: pushes towards\nthe digit, blue:\nagainst; each map\nscaled to its own\n"
