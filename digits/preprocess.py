@@ -30,6 +30,7 @@ LINE_LEVEL = 0.1  # lines of ruled and squared paper are looked for among pixels
 LONGEST = 0.75  # a thin straight mark longer than this share of the image is a line, not a digit ...
 ACROSS = 0.4  # ... and so is a level one, no taller than 3 stroke widths, across this share of its width
 INK_LEVEL = 0.35  # strokes: pixels at least this share of the darkest ink (lines of the paper are lighter)
+EDGE = 0.01  # marks this share of the image's longer side from its edge touch the edge
 SPECK = 0.03  # marks smaller than this share of the largest mark's area are specks
 SKEW = 8  # degrees: the lines of a sheet photographed askew are looked for up to this slope
 LINE_WIDTH = 3  # px: lines of ruled and squared paper are at most this thick at WORK_SIZE
@@ -40,7 +41,7 @@ ROW = 0.6  # two marks one above the other, each at least this share of the tall
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
-STICK = 0.12  # ... unless, less their stroke's width, they are no wider than this: a single stroke, a 1
+STICK = 0.01  # ... unless their ink spreads no more than this share of their height wider than a straight stroke's: a 1
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -284,18 +285,28 @@ def ink_mask(ink):
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     inside = areas.copy()
-    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 0
+    edge = max(1, round(EDGE * max(mask.shape)))  # what the background's removal left of an edge
+    inside[np.concatenate([labels[:edge].ravel(), labels[-edge:].ravel(),
+                           labels[:, :edge].ravel(), labels[:, -edge:].ravel()])] = 0
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
         length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
         pen = stroke_width(labels[rows, cols] == label)
-        if length > LONGEST and pen * 8 < length * max(mask.shape):
-            inside[label] = 0  # a long thin straight mark: the margin line, the edge of the sheet
+        if length > LONGEST and pen * 8 < length * max(mask.shape) and spread(labels[rows, cols] == label) < pen:
+            inside[label] = 0  # a long thin straight mark (a line bent by up to about twice its width,
+            # not a number written in one stroke): the margin line, the edge of the sheet
         elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():
         areas = inside
     keep = areas >= max(4, SPECK * areas.max())
     return keep[labels]
+
+
+def spread(mask):
+    """How far the pixels of `mask` spread across its longest axis: their standard deviation along
+    the least of their principal axes, in pixels. A straight stroke w px wide spreads w / sqrt(12)."""
+    points = np.argwhere(mask).astype(float)
+    return float(np.sqrt(max(np.linalg.eigvalsh(np.cov(points.T))[0], 0.0))) if len(points) > 2 else 0.0
 
 
 def paper_lines(mask, strokes):
@@ -344,8 +355,8 @@ def best_slope(mask):
     if rows.size == 0:
         return 0.0
     slopes = np.tan(np.radians(np.arange(-SKEW, SKEW + 0.25, 0.5)))
-    spread = [np.bincount(rows - np.round(t * cols).astype(int) + mask.shape[1]).var() for t in slopes]
-    return float(slopes[int(np.argmax(spread))])
+    variance = [np.bincount(rows - np.round(t * cols).astype(int) + mask.shape[1]).var() for t in slopes]
+    return float(slopes[int(np.argmax(variance))])
 
 
 def column_shifts(slope, width):
@@ -374,8 +385,9 @@ def marks_in_line(mask, path="image"):
     [[top, left, bottom, right, [labels]]], the line's height).
 
     Marks (connected groups of ink) that overlap horizontally by half the narrower one's
-    width are pieces of one digit above each other (the bar of a 5). Marks much smaller
-    than the one with the most ink, or away from its line, are dots and strays.
+    width are pieces of one digit above each other (the bar of a 5). The line is that of the
+    mark with the most ink on the line with the most ink; marks much smaller than that mark,
+    or away from its line, are dots and strays.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -390,11 +402,15 @@ def marks_in_line(mask, path="image"):
         else:
             groups.append(mark)
     areas = np.bincount(labels.ravel())
-    largest = max(groups, key=lambda g: areas[g[4]].sum())  # the most ink: surely a digit
-    height, middle = largest[2] - largest[0], (largest[0] + largest[2]) / 2
+    ink = [areas[g[4]].sum() for g in groups]
+    # the mark with the most ink on the line with the most ink (a bright strip by the edge, a
+    # smudge, may hold more ink than any one digit, but not more than the digits together)
+    anchor = max(range(len(groups)), key=lambda k: (
+        sum(ink[j] for j, g in enumerate(groups) if in_line(g, groups[k])), ink[k]))
+    height, middle = groups[anchor][2] - groups[anchor][0], (groups[anchor][0] + groups[anchor][2]) / 2
     groups = [g for g in groups if g[2] - g[0] >= MIN_HEIGHT * height  # not dots, commas, specks
               and (abs((g[0] + g[2]) / 2 - middle) <= height  # nor strays off the line
-                   or areas[g[4]].sum() >= STRAY * areas[largest[4]].sum())]
+                   or areas[g[4]].sum() >= STRAY * ink[anchor])]
     if len(groups) > MAX_MARKS:
         raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "
                          f"{MAX_DIGITS} digits; photograph one digit or one number at a time")
@@ -402,6 +418,15 @@ def marks_in_line(mask, path="image"):
     if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
         raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
     return labels, groups, height
+
+
+def in_line(mark, other):
+    """True if the marks `mark` and `other` ([top, left, bottom, right, ...]) could be digits of
+    one line: each at least MIN_HEIGHT of the other's height, their middles no farther apart than
+    the taller one's height."""
+    a, b = mark[2] - mark[0], other[2] - other[0]
+    return (min(a, b) >= MIN_HEIGHT * max(a, b)
+            and abs(mark[0] + mark[2] - other[0] - other[2]) / 2 <= max(a, b))
 
 
 def stacked(objects, group, height):
@@ -536,7 +561,8 @@ def digit_ink(own):
     gray = ndimage.uniform_filter(own.astype(np.float32), 3)
     rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    if STICK * height < width - stroke_width(own) and width < NARROW * height:  # a narrow 0 or 7, not a 1
+    stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height  # a single straight stroke
+    if width < NARROW * height and not stick:  # a narrow 0 or 7, not a 1
         gray = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
         gray = np.asarray(Image.fromarray(gray, mode="F").resize((round(NARROW * height), height),
                                                                Image.Resampling.BILINEAR))

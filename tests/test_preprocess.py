@@ -188,3 +188,59 @@ def test_a_fat_stroke_on_squared_paper_whose_lines_reach_the_edge_is_ink_whole()
     assert ink[150:330, 192:212].min() > 0.9  # the whole stroke, not only its edges
     mask = preprocess.ink_mask(ink)
     assert mask[160:320, 195:209].all() and not mask[20, 20:180].any()
+
+
+def stroke_mask(shape, points, width):
+    """A mask of a pen `width` px wide drawn through `points` ((x, y) pairs)."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (shape[1], shape[0]), 0)
+    ImageDraw.Draw(canvas).line(points, fill=255, width=width, joint="curve")
+    return np.asarray(canvas) > 0
+
+
+def test_a_number_joined_up_across_the_image_is_ink_but_a_long_straight_line_is_not():
+    xs = np.arange(20, 490, 4)  # a joined-up number: up and down 6 times, 90% of the image wide ...
+    number = stroke_mask((200, 512), list(zip(xs, 80 + 45 * np.sin(xs / 470 * 12 * np.pi))), 12)
+    comma = stroke_mask((200, 512), [(300, 160), (296, 172)], 6)  # ... and a comma below it
+    mask = preprocess.ink_mask((number | comma).astype(np.float32))
+    assert mask[number].mean() > 0.95  # (the comma is a speck beside it)
+    line = stroke_mask((160, 512), [(20, 40), (490, 110)], 12)  # as long and as thick, but straight
+    digit = stroke_mask((160, 512), [(250, 92), (250, 140)], 12)
+    assert not (line & digit).any()
+    mask = preprocess.ink_mask((line | digit).astype(np.float32))
+    assert not (mask & line).any() and mask[digit].all()
+
+
+def test_a_mark_a_pixel_from_the_edge_counts_as_touching_it():
+    ink = np.zeros((300, 400), np.float32)
+    ink[50:200, 380:398] = 1  # a bright strip the background's removal left 2 px from the edge
+    ink[130:170, 100:106] = 1  # a small 1
+    mask = preprocess.ink_mask(ink)
+    assert not mask[:, 380:].any() and mask[140, 103]
+
+
+def test_the_line_of_digits_is_the_one_with_the_most_ink_not_the_largest_mark():
+    mask = np.zeros((400, 600), bool)
+    for k in range(5):  # five digits in a row ...
+        mask |= stroke_mask(mask.shape, [(100 + 60 * k, 240), (100 + 60 * k, 300), (130 + 60 * k, 300)], 6)
+    pen = stroke_mask(mask.shape, [(200, 40), (420, 70)], 10)  # ... and a pen lying above them, with
+    assert mask.sum() > pen.sum() > mask.sum() / 5 / preprocess.STRAY  # more ink than a digit, less than all
+    mask |= pen
+    with pytest.raises(InputError, match="not in one line"):  # not: the pen read as the digit
+        preprocess.marks_in_line(mask)
+    mask[:120] = False
+    labels, groups, height = preprocess.marks_in_line(mask)
+    assert len(groups) == 5 and 60 <= height <= 70
+
+
+def test_a_narrow_8_is_widened_and_a_slanted_1_is_not():
+    eight = stroke_mask((130, 60), [(30, 10), (45, 35), (15, 90), (30, 118), (45, 90), (15, 35), (30, 10)], 10)
+    one = stroke_mask((130, 60), [(50, 8), (12, 120)], 14)  # slanted: as wide as the 8, a single stroke
+    for mask, widened in ((eight, True), (one, False)):
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        own = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        gray = preprocess.digit_ink(own)
+        height = np.ptp(np.flatnonzero(gray.max(axis=1) > 0.5))
+        width = np.ptp(np.flatnonzero(gray.max(axis=0) > 0.5))
+        assert (width >= 0.5 * height) == widened, (width, height)
