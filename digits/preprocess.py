@@ -41,7 +41,7 @@ ROW = 0.6  # two marks one above the other, each at least this share of the tall
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
-STICK = 0.01  # ... unless their ink spreads no more than this share of their height wider than a straight stroke's: a 1
+STICK = 0.01  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -184,10 +184,11 @@ def make_ink_light(gray):
     In a small image (MNIST's digits fill their middle), and in one whose border is of one flat
     colour that covers most of the image (made on a computer: a drawing, a screenshot), the
     background is the median of the border, and the ink the extreme, darkest or lightest pixel,
-    that lies farther from it. Otherwise (a photo) the ink is told by its shape: split at the level halfway between the darkest and the
-    lightest pixels, ink makes thin strokes, while the other side makes the background, the
-    paper, a table, and the holes of a 0 or an 8, which are broad. The ink is the side whose
-    marks that stay clear of the image's edge are thinner (stroke width over size).
+    that lies farther from it. Otherwise (a photo) the ink is told by its shape: split at the
+    level halfway between the darkest and the lightest pixels, ink makes thin strokes, while the
+    other side makes the background, the paper, a table, and the holes of a 0 or an 8, which
+    are broad. The ink is the side whose marks that stay clear of the image's edge are thinner
+    (stroke width over size).
     """
     h, w = gray.shape
     border = gray[border_mask(gray.shape)]
