@@ -403,12 +403,15 @@ def marks_in_line(mask, path="image"):
         else:
             groups.append(mark)
     areas = np.bincount(labels.ravel())
-    ink = [areas[g[4]].sum() for g in groups]
+    ink = np.array([areas[g[4]].sum() for g in groups])
+    heights = np.array([g[2] - g[0] for g in groups])
+    middles = np.array([(g[0] + g[2]) / 2 for g in groups])
     # the mark with the most ink on the line with the most ink (a bright strip by the edge, a
-    # smudge, may hold more ink than any one digit, but not more than the digits together)
-    anchor = max(range(len(groups)), key=lambda k: (
-        sum(ink[j] for j, g in enumerate(groups) if in_line(g, groups[k])), ink[k]))
-    height, middle = groups[anchor][2] - groups[anchor][0], (groups[anchor][0] + groups[anchor][2]) / 2
+    # smudge, may hold more ink than any one digit, but not more than the digits together),
+    # among the MAX_MARKS marks with the most ink
+    anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
+                 key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
+    height, middle = heights[anchor], middles[anchor]
     groups = [g for g in groups if g[2] - g[0] >= MIN_HEIGHT * height  # not dots, commas, specks
               and (abs((g[0] + g[2]) / 2 - middle) <= height  # nor strays off the line
                    or areas[g[4]].sum() >= STRAY * ink[anchor])]
@@ -421,13 +424,12 @@ def marks_in_line(mask, path="image"):
     return labels, groups, height
 
 
-def in_line(mark, other):
-    """True if the marks `mark` and `other` ([top, left, bottom, right, ...]) could be digits of
-    one line: each at least MIN_HEIGHT of the other's height, their middles no farther apart than
-    the taller one's height."""
-    a, b = mark[2] - mark[0], other[2] - other[0]
-    return (min(a, b) >= MIN_HEIGHT * max(a, b)
-            and abs(mark[0] + mark[2] - other[0] - other[2]) / 2 <= max(a, b))
+def on_line(heights, middles, k):
+    """Which marks (of these heights and vertical middles) could be digits on one line with mark
+    k: each of the two at least MIN_HEIGHT of the other's height, their middles no farther apart
+    than the taller one's height."""
+    taller = np.maximum(heights, heights[k])
+    return (np.minimum(heights, heights[k]) >= MIN_HEIGHT * taller) & (np.abs(middles - middles[k]) <= taller)
 
 
 def stacked(objects, group, height):

@@ -244,3 +244,14 @@ def test_a_narrow_8_is_widened_and_a_slanted_1_is_not():
         height = np.ptp(np.flatnonzero(gray.max(axis=1) > 0.5))
         width = np.ptp(np.flatnonzero(gray.max(axis=0) > 0.5))
         assert (width >= 0.5 * height) == widened, (width, height)
+
+
+def test_thousands_of_marks_are_refused_after_bounded_work(monkeypatch):
+    mask = np.zeros((512, 512), bool)
+    mask[::4, ::4] = mask[1::4, ::4] = mask[::4, 1::4] = True  # 16,384 marks of 3 pixels: noise
+    calls = []
+    on_line = preprocess.on_line
+    monkeypatch.setattr(preprocess, "on_line", lambda *args: calls.append(1) or on_line(*args))
+    with pytest.raises(InputError, match="16384 separate marks, too many"):
+        preprocess.marks_in_line(mask)
+    assert len(calls) <= preprocess.MAX_MARKS  # each a pass over the marks: not one per pair of marks
