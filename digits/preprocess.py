@@ -22,7 +22,8 @@ WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, l
 BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
-FLAT = 0.02  # a border whose pixels (98% of them) are within this of its median is of one flat colour
+FLAT = 0.02  # a border whose pixels are within this of its median ...
+FLAT_SHARE = 0.95  # ... all but a few (where a digit runs into it) is of one flat colour
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
 PEN_WINDOW = 6  # the background is what is wider than this many stroke widths
 BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
@@ -193,7 +194,7 @@ def make_ink_light(gray):
     h, w = gray.shape
     border = gray[border_mask(gray.shape)]
     level = np.median(border)
-    flat = np.mean(np.abs(border - level) <= FLAT) >= 0.98 and np.mean(np.abs(gray - level) <= 0.1) >= 0.5
+    flat = np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE and np.mean(np.abs(gray - level) <= 0.1) >= 0.5
     if max(h, w) <= SMALL or flat:
         return 1 - gray if level - gray.min() > gray.max() - level else gray
     darkest, lightest = np.percentile(gray, [0.1, 99.9])

@@ -255,3 +255,16 @@ def test_thousands_of_marks_are_refused_after_bounded_work(monkeypatch):
     with pytest.raises(InputError, match="16384 separate marks, too many"):
         preprocess.marks_in_line(mask)
     assert len(calls) <= preprocess.MAX_MARKS  # each a pass over the marks: not one per pair of marks
+
+
+def test_a_light_digit_on_black_that_runs_into_the_edge_stays_light_ink():
+    from PIL import ImageDraw, ImageFilter
+
+    canvas = Image.new("L", (280, 280), 0)  # a 5 from a paint program, its bar drawn on to the edge
+    pen = ImageDraw.Draw(canvas)
+    pen.line([(280, 70), (90, 70), (80, 140), (180, 150), (170, 230), (70, 225)], fill=255, width=34,
+             joint="curve")
+    gray = np.asarray(canvas.filter(ImageFilter.GaussianBlur(2)), np.float32) / 255
+    border = gray[preprocess.border_mask(gray.shape)]
+    assert 0.02 < np.mean(border > preprocess.FLAT) < 0.05  # the bar crosses the border
+    assert preprocess.make_ink_light(gray)[150, 130] == 1 and preprocess.make_ink_light(gray)[20, 20] == 0
