@@ -29,6 +29,7 @@ PEN_WINDOW = 6  # the background is what is wider than this many stroke widths
 BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
 LINE_LEVEL = 0.1  # lines of ruled and squared paper are looked for among pixels this dark
 LONGEST = 0.75  # a thin straight mark longer than this share of the image is a line, not a digit ...
+STRAIGHT = 0.05  # ... if its ink spreads across it less than its stroke's width and this share of its length
 ACROSS = 0.4  # ... and so is a level one, no taller than 3 stroke widths, across this share of its width
 INK_LEVEL = 0.35  # strokes: pixels at least this share of the darkest ink (lines of the paper are lighter)
 EDGE = 0.01  # marks this share of the image's longer side from its edge touch the edge
@@ -293,9 +294,11 @@ def ink_mask(ink):
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
         length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
         pen = stroke_width(labels[rows, cols] == label)
-        if length > LONGEST and pen * 8 < length * max(mask.shape) and spread(labels[rows, cols] == label) < pen:
-            inside[label] = 0  # a long thin straight mark (a line bent by up to about twice its width,
-            # not a number written in one stroke): the margin line, the edge of the sheet
+        extent = max(rows.stop - rows.start, cols.stop - cols.start)
+        straight = spread(labels[rows, cols] == label) < min(pen, STRAIGHT * extent)
+        if length > LONGEST and pen * 8 < length * max(mask.shape) and straight:
+            inside[label] = 0  # a long thin straight mark (not a number written in one stroke, nor a
+            # tall digit in a fat pen): the margin line, the edge of the sheet
         elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():

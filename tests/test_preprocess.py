@@ -268,3 +268,14 @@ def test_a_light_digit_on_black_that_runs_into_the_edge_stays_light_ink():
     border = gray[preprocess.border_mask(gray.shape)]
     assert 0.02 < np.mean(border > preprocess.FLAT) < 0.05  # the bar crosses the border
     assert preprocess.make_ink_light(gray)[150, 130] == 1 and preprocess.make_ink_light(gray)[20, 20] == 0
+
+
+def test_a_tall_narrow_digit_in_a_fat_pen_is_not_a_margin_line():
+    two = stroke_mask((224, 512), [(430, 50), (445, 28), (465, 40), (460, 100), (432, 190), (468, 192)], 18)
+    assert 0.05 * 182 < preprocess.spread(two) < preprocess.stroke_width(two)  # narrower than its pen spreads
+    eight = stroke_mask((224, 512), [(120, 50), (145, 75), (105, 140), (125, 165), (145, 140), (105, 75),
+                                     (120, 50)], 18)  # ... beside a smaller 8
+    rows = np.flatnonzero(two.any(axis=1))
+    assert np.ptp(rows) > preprocess.LONGEST * two.shape[0]  # as tall, for its image, as a margin line
+    mask = preprocess.ink_mask((two | eight).astype(np.float32))
+    assert mask[two].mean() > 0.95 and mask[eight].mean() > 0.95
