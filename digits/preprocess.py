@@ -171,10 +171,11 @@ def flatten_transparency(image):
     return gray * alpha + background * (1 - alpha)
 
 
-def border_mask(shape):
-    """True on the image's outer frame, a few pixels wide, where the background shows."""
+def border_mask(shape, width=None):
+    """True on the image's outer frame, `width` px wide (by default a few pixels, where the
+    background shows)."""
     mask = np.zeros(shape, bool)
-    width = max(1, min(shape) // 20)
+    width = max(1, min(shape) // 20) if width is None else width
     mask[:width] = mask[-width:] = True
     mask[:, :width] = mask[:, -width:] = True
     return mask
@@ -214,7 +215,7 @@ def thinness(mask):
     areas = np.bincount(labels.ravel(), minlength=count + 1).astype(float)
     outlines = np.bincount(labels[mask & ~ndimage.binary_erosion(mask)], minlength=count + 1)
     inside = areas >= 20
-    inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    inside[labels[border_mask(labels.shape, 1)]] = False
     inside[0] = False
     if not inside.any():
         return np.inf
@@ -259,7 +260,7 @@ def strokes_above_background(gray, size):
     for threshold in (floor + MIN_CONTRAST, max(floor + MIN_CONTRAST, (floor + flat.max()) / 2)):
         labels, count = ndimage.label(flat > threshold)
         inside = np.ones(count + 1, bool)
-        inside[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+        inside[labels[border_mask(labels.shape, 1)]] = False
         inside[0] = False
         if inside.any():
             marks = np.flatnonzero(inside)
@@ -289,14 +290,14 @@ def ink_mask(ink):
     areas[0] = 0
     inside = areas.copy()
     edge = max(1, round(EDGE * max(mask.shape)))  # what the background's removal left of an edge
-    inside[np.concatenate([labels[:edge].ravel(), labels[-edge:].ravel(),
-                           labels[:, :edge].ravel(), labels[:, -edge:].ravel()])] = 0
+    inside[labels[border_mask(labels.shape, edge)]] = 0
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
         length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
-        pen = stroke_width(labels[rows, cols] == label)
+        own = labels[rows, cols] == label
+        pen = stroke_width(own)
         extent = max(rows.stop - rows.start, cols.stop - cols.start)
-        straight = spread(labels[rows, cols] == label) < min(pen, STRAIGHT * extent)
-        if length > LONGEST and pen * 8 < length * max(mask.shape) and straight:
+        if (length > LONGEST and pen * 8 < length * max(mask.shape)
+                and spread(own) < min(pen, STRAIGHT * extent)):
             inside[label] = 0  # a long thin straight mark (not a number written in one stroke, nor a
             # tall digit in a fat pen): the margin line, the edge of the sheet
         elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
@@ -416,13 +417,12 @@ def marks_in_line(mask, path="image"):
     anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
-    groups = [g for g in groups if g[2] - g[0] >= MIN_HEIGHT * height  # not dots, commas, specks
-              and (abs((g[0] + g[2]) / 2 - middle) <= height  # nor strays off the line
-                   or areas[g[4]].sum() >= STRAY * ink[anchor])]
+    keep = ((heights >= MIN_HEIGHT * height)  # not dots, commas, specks
+            & ((np.abs(middles - middle) <= height) | (ink >= STRAY * ink[anchor])))  # nor strays off the line
+    groups, middles = [g for g, kept in zip(groups, keep) if kept], middles[keep]
     if len(groups) > MAX_MARKS:
         raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "
                          f"{MAX_DIGITS} digits; photograph one digit or one number at a time")
-    middles = [(g[0] + g[2]) / 2 for g in groups]
     if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
         raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
     return labels, groups, height
