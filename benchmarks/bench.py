@@ -261,8 +261,8 @@ def floor_row(ours, cwd, repeats, epochs):
 
 
 def photo_rows(data, work, quick):
-    """Rows: a 12-megapixel JPEG photo of a digit on ruled paper, and a folder of MNIST-size PNGs,
-    each through predict_image.py as a whole process.
+    """Rows: a 12-megapixel JPEG photo (2 megapixels if quick) of a digit and of a 6-digit number on
+    ruled paper, and a folder of MNIST-size PNGs, each through predict_image.py as a whole process.
     """
     from PIL import Image
 
@@ -272,15 +272,17 @@ def photo_rows(data, work, quick):
     images, labels = data["test"]
     predict = os.path.join(ROOT, "predict_image.py")
     rows, times = [], {}
+    size = (1600, 1200) if quick else (4000, 3000)
     for count, what in ((1, "a digit"), (6, "a 6-digit number")):
         jpeg, label = photos.make_photo(np.random.default_rng(5), images.reshape(-1, 28, 28), labels, "ruled",
-                                        count, size=(4000, 3000), quality=90)
+                                        count, size=size, quality=90)
         with open(os.path.join(work, f"photo{count}.jpg"), "wb") as f:
             f.write(jpeg)
         times[count], out = timed_runs([predict, "--model", "m.npz", f"photo{count}.jpg"], work, 1 if quick else 5)
         answer = out.split(": ", 1)[-1].split()  # "5 (confidence ...)" or "number 123456 (confidence ...)"
         read = answer[1] if answer[0] == "number" else answer[0]
-        rows.append((f"predict_image.py, a 12-megapixel JPEG photo of {what} on ruled paper, whole process",
+        megapixels = size[0] * size[1] / 1e6
+        rows.append((f"predict_image.py, a {megapixels:.0f}-megapixel JPEG photo of {what} on ruled paper, whole process",
                      f"{times[count]:.2f} s (written: {label}; read: {read})"
                      + (f"; {times[count] - times[1]:+.2f} s against one digit" if count > 1 else "")))
     count = 100 if quick else 1000

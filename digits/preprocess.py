@@ -193,16 +193,21 @@ def make_ink_light(gray):
     are broad. The ink is the side whose marks that stay clear of the image's edge are thinner
     (stroke width over size).
     """
-    h, w = gray.shape
-    border = gray[border_mask(gray.shape)]
-    level = np.median(border)
-    flat = np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE and np.mean(np.abs(gray - level) <= 0.1) >= 0.5
-    if max(h, w) <= SMALL or flat:
+    if max(gray.shape) <= SMALL or made_on_computer(gray):
+        level = np.median(gray[border_mask(gray.shape)])
         return 1 - gray if level - gray.min() > gray.max() - level else gray
     darkest, lightest = np.percentile(gray, [0.1, 99.9])
     split = (darkest + lightest) / 2
     light, dark = thinness(gray > split), thinness(gray <= split)
     return gray if light < dark else 1 - gray
+
+
+def made_on_computer(gray):
+    """True if the image's border is of one flat colour (all but FLAT_SHARE of it within FLAT of its
+    median) that also covers half of the image: a drawing or a screenshot, not a photo of paper."""
+    border = gray[border_mask(gray.shape)]
+    level = np.median(border)
+    return bool(np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE and np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
 
 
 def thinness(mask):
@@ -213,14 +218,13 @@ def thinness(mask):
     if count == 0:
         return np.inf
     areas = np.bincount(labels.ravel(), minlength=count + 1).astype(float)
-    outlines = np.bincount(labels[mask & ~ndimage.binary_erosion(mask)], minlength=count + 1)
     inside = areas >= 20
     inside[labels[border_mask(labels.shape, 1)]] = False
     inside[0] = False
     if not inside.any():
         return np.inf
     sizes = np.array([max(r.stop - r.start, c.stop - c.start) for r, c in ndimage.find_objects(labels)], float)
-    widths = 2 * areas[1:] / np.maximum(outlines[1:], 1)
+    widths = stroke_widths(labels, count)[1:]
     keep = inside[1:]
     return float(np.average(widths[keep] / sizes[keep], weights=areas[1:][keep]))
 
@@ -232,7 +236,7 @@ def remove_background(gray, path="image"):
     level within a window around it, then the brightest of those. It follows paper,
     shadows, a table, dark corners, anything wider than the window, and leaves out the
     strokes, which are narrower. The window is first BACKGROUND of the image's shorter
-    side, then PEN_WINDOW times the stroke width of the darkest mark. Of what is left,
+    side, then PEN_WINDOW times the widest stroke among the strong marks. Of what is left,
     everything within 4 noise widths (median absolute deviation) of the typical level is
     background.
     """
@@ -246,15 +250,15 @@ def remove_background(gray, path="image"):
 
 
 def strokes_above_background(gray, size):
-    """(gray less its opening with a size x size window, noise floor, strongest ink, stroke width of
-    the mark holding it). Marks that touch the image's edge (the edge of a sheet, a dark corner)
-    do not count as the strongest ink unless there are no others.
+    """(gray less its opening with a size x size window, noise floor, strongest ink, widest stroke
+    of the marks at least half as strong). Marks that touch the image's edge (the edge of a sheet,
+    a dark corner) count for neither unless there are no others.
     """
     padded = np.pad(gray, size, mode="edge")  # the image goes on beyond its edge as it ends
     flat = gray - ndimage.grey_opening(padded, size=(size, size))[size:-size, size:-size]
     level = np.median(flat)
     floor = level + 4 * 1.4826 * np.median(np.abs(flat - level))
-    best = None  # (strongest ink, its mark)
+    top = None  # the strongest ink
     # marks of all the ink, then of the stronger half only: faint lines of squared paper running
     # to the edge must not join a digit's strokes to the edge
     for threshold in (floor + MIN_CONTRAST, max(floor + MIN_CONTRAST, (floor + flat.max()) / 2)):
@@ -263,25 +267,28 @@ def strokes_above_background(gray, size):
         inside[labels[border_mask(labels.shape, 1)]] = False
         inside[0] = False
         if inside.any():
-            marks = np.flatnonzero(inside)
-            strongest = marks[np.argmax(ndimage.maximum(flat, labels, marks))]
-            top = flat[labels == strongest].max()
-            if best is None or top > best[0]:
-                best = (top, labels == strongest)
-    if best is None:
+            strongest = max(ndimage.maximum(flat, labels, np.flatnonzero(inside)))
+            top = strongest if top is None else max(top, strongest)
+    if top is None:
         return flat, floor, flat.max(), None
-    top, mark = best
-    return flat, floor, top, stroke_width(flat * mark > floor + 0.5 * (top - floor))
+    # the widest stroke among the strong marks clear of the edge (unless none are): the window
+    # must not fit inside a fat digit, even when a thin line (a margin line) holds the strongest ink
+    labels, count = ndimage.label(flat > floor + 0.5 * (top - floor))
+    widths = stroke_widths(labels, count)
+    clear = widths.copy()
+    clear[labels[border_mask(labels.shape, max(1, round(EDGE * max(labels.shape))))]] = 0
+    return flat, floor, top, clear.max() or widths.max()
 
 
-def ink_mask(ink):
+def ink_mask(ink, paper=True):
     """Where the strokes are: pixels at least INK_LEVEL of the darkest ink, without the lines of
-    ruled or squared paper, without marks that touch the image's edge (the edge of the sheet,
+    ruled or squared paper (if the image may show `paper`: the long straight strokes of a digit
+    drawn on a computer are not a ruling), without marks that touch the image's edge (the edge of the sheet,
     the table, a dark corner) or long thin straight ones (a margin line) unless nothing else
     is left, and without specks.
     """
     strong = ink >= INK_LEVEL
-    lines = paper_lines(ink >= LINE_LEVEL, strong)
+    lines = paper_lines(ink >= LINE_LEVEL, strong) if paper else np.zeros_like(strong)
     mask = strong & ~lines
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -464,8 +471,17 @@ def merge(group, other):
 
 def stroke_width(mask):
     """The typical width of the strokes in `mask`, in pixels: twice the area over the outline."""
-    outline = np.count_nonzero(mask & ~ndimage.binary_erosion(mask))
-    return 2 * np.count_nonzero(mask) / max(outline, 1)
+    return stroke_widths(mask.astype(np.int32), 1)[1]
+
+
+def stroke_widths(labels, count):
+    """The stroke width (see stroke_width) of each of the `count` marks of a label image, by label
+    (element 0: the background's, 0)."""
+    mask = labels > 0
+    outline = np.bincount(labels[mask & ~ndimage.binary_erosion(mask)], minlength=count + 1)
+    widths = 2 * np.bincount(labels.ravel(), minlength=count + 1) / np.maximum(outline, 1)
+    widths[0] = 0
+    return widths
 
 
 def line_image(ink, labels, groups, height):
@@ -728,13 +744,17 @@ def to_digits(image, path="image", read=None):
     """
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
-    ink = remove_background(make_ink_light(gray), path)
+    light = make_ink_light(gray)
+    try:
+        ink = remove_background(light, path)
+    except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
+        ink = remove_background(1 - light, path)  # or there is none of either colour
     scale = image.info.get("decoded scale", 1) * upright.size[0] / gray.shape[1]  # to the file's pixels
     if max(ink.shape) <= SMALL:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
         return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
                  read(digit[None])[0] if read else None)]
-    labels, groups, height = marks_in_line(ink_mask(ink), path)
+    labels, groups, height = marks_in_line(ink_mask(ink, paper=not made_on_computer(gray)), path)
     digits = read_line(ink, labels, groups, height, read)
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "

@@ -22,7 +22,7 @@ def test_quick_benchmark_prints_every_row(tmp_path):
                 "predict_image.py, one image", "peak memory", "full-batch epoch, BLAS threads",
                 "mini-batch (128) epoch, BLAS threads", "augmenting one epoch of images",
                 "augmented / plain mini-batch (128) epoch", "against its floor", "augmented recipe",
-                "short augmented recipe", "12-megapixel JPEG photo", "MNIST-size PNGs"):
+                "short augmented recipe", "2-megapixel JPEG photo", "MNIST-size PNGs"):
         assert row in out, row
     watched = re.findall(r"with --watch and a page following it / without.*\| training .* = ([\d.]+)x; "
                          r"whole process .* = ([\d.]+)x; the page updated (\d+) times a run \|", out)

@@ -279,3 +279,53 @@ def test_a_tall_narrow_digit_in_a_fat_pen_is_not_a_margin_line():
     assert np.ptp(rows) > preprocess.LONGEST * two.shape[0]  # as tall, for its image, as a margin line
     mask = preprocess.ink_mask((two | eight).astype(np.float32))
     assert mask[two].mean() > 0.95 and mask[eight].mean() > 0.95
+
+
+def test_a_fat_digit_beside_a_darker_thin_margin_line_keeps_its_middle():
+    """The background's window is fitted to the widest stroke, not to the darkest mark's: a margin
+    line darker than a fat 0 must not make the window so small that it fits inside the 0."""
+    gray = np.full((384, 512), 0.93, np.float32)  # paper ...
+    zero = stroke_mask(gray.shape, [(276, 116), (284, 140), (284, 180), (276, 204), (268, 180), (268, 140),
+                                    (276, 116)], 16)
+    gray[zero] = 0.45  # ... a narrow 0 whose fat pen has filled its loop ...
+    gray[260:340, 16:19] = 0.3  # ... and a piece of the red margin line, darker, clear of the edge
+    ink = preprocess.remove_background(preprocess.make_ink_light(gray))
+    assert ink[zero].min() > 0.95 * ink[zero].max() > 0.5  # the whole 0 as strong as its ends
+    labels, groups, _ = preprocess.marks_in_line(preprocess.ink_mask(ink))
+    assert len(groups) == 1 and labels[zero].all()
+
+
+def test_a_narrow_0_drawn_on_a_computer_is_not_taken_for_ruled_paper():
+    """In a small drawing, the two long sides of a narrow 0 are thin, straight, parallel and a third
+    of the image long, as the lines of ruled paper are; but a drawing has no paper."""
+    canvas = Image.new("L", (39, 68), 255)
+    from PIL import ImageDraw
+    ImageDraw.Draw(canvas).ellipse((14, 10, 27, 57), outline=0, width=3)
+    digits = preprocess.to_digits(canvas)
+    assert len(digits) == 1
+    across = digits[0][0][14] > 0.5  # the middle row of the 28x28 input
+    assert np.count_nonzero(across[1:] & ~across[:-1]) == 2  # both sides, a hole between them
+    assert preprocess.made_on_computer(preprocess.to_gray(canvas))
+
+
+def test_when_the_colour_told_holds_no_ink_the_other_colour_is_the_ink(monkeypatch):
+    """A shadow across a sheet can make the ink's colour be told wrong; with no ink of that colour
+    at all, the digit is looked for in the other, and a blank image is still blank."""
+    paper = np.full((300, 400), 0.9, np.float32)
+    paper[100:200, 195:205] = 0.2  # a dark 1
+    image = Image.fromarray((paper * 255).astype(np.uint8))
+    monkeypatch.setattr(preprocess, "make_ink_light", lambda gray: gray)  # told wrong: light ink
+    digits = preprocess.to_digits(image)
+    assert len(digits) == 1 and digits[0][1] == (195, 100, 205, 200)
+    with pytest.raises(InputError, match="no digit found"):
+        preprocess.to_digits(Image.fromarray(np.full((300, 400), 230, np.uint8)))
+
+
+def test_a_fat_digit_by_the_edge_of_a_drawing_keeps_its_middle():
+    """The only strong mark comes within the edge's margin: its stroke still sets the window."""
+    gray = np.ones((355, 288), np.float32)
+    gray[204:350, 0:96] = np.where(stroke_mask((146, 96), [(6, 10), (85, 30), (20, 75), (85, 110), (6, 136)],
+                                               17), 0.1, 1.0)  # a fat 3, 3 px from the left edge
+    ink = preprocess.remove_background(preprocess.make_ink_light(gray))
+    fat = gray < 0.5
+    assert ink[fat].min() > 0.95
