@@ -25,7 +25,8 @@ CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 FLAT = 0.02  # a border whose pixels are within this of its median ...
 FLAT_SHARE = 0.95  # ... all but a few (where a digit runs into it) is of one flat colour
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
-PEN_WINDOW = 6  # the background is what is wider than this many stroke widths
+PEN_WINDOW = 6  # the background is what is wider than this many stroke widths of the darkest mark ...
+WIDEST_STROKE = 2  # ... and than this many of the widest stroke among the marks half as dark
 BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
 LINE_LEVEL = 0.1  # lines of ruled and squared paper are looked for among pixels this dark
 LONGEST = 0.75  # a thin straight mark longer than this share of the image is a line, not a digit ...
@@ -236,29 +237,30 @@ def remove_background(gray, path="image"):
     level within a window around it, then the brightest of those. It follows paper,
     shadows, a table, dark corners, anything wider than the window, and leaves out the
     strokes, which are narrower. The window is first BACKGROUND of the image's shorter
-    side, then PEN_WINDOW times the widest stroke among the strong marks. Of what is left,
+    side, then PEN_WINDOW times the stroke width of the darkest mark, but no less than
+    WIDEST_STROKE times the widest stroke among the strong marks. Of what is left,
     everything within 4 noise widths (median absolute deviation) of the typical level is
     background.
     """
     widest = max(15, round(min(gray.shape) * BACKGROUND))
-    flat, floor, top, pen = strokes_above_background(gray, widest)
+    flat, floor, top, window = strokes_above_background(gray, widest)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
-    if pen is not None and PEN_WINDOW * pen < widest:  # again, with a window fitted to the pen
-        flat, floor, top, _ = strokes_above_background(gray, max(15, round(PEN_WINDOW * pen)))
+    if window is not None and window < widest:  # again, with a window fitted to the strokes
+        flat, floor, top, _ = strokes_above_background(gray, max(15, round(window)))
     return np.clip((flat - floor) / (top - floor), 0, 1)
 
 
 def strokes_above_background(gray, size):
-    """(gray less its opening with a size x size window, noise floor, strongest ink, widest stroke
-    of the marks at least half as strong). Marks that touch the image's edge (the edge of a sheet,
-    a dark corner) count for neither unless there are no others.
+    """(gray less its opening with a size x size window, noise floor, strongest ink, the window
+    fitted to the strokes). Marks that touch the image's edge (the edge of a sheet, a dark corner)
+    do not count unless there are no others.
     """
     padded = np.pad(gray, size, mode="edge")  # the image goes on beyond its edge as it ends
     flat = gray - ndimage.grey_opening(padded, size=(size, size))[size:-size, size:-size]
     level = np.median(flat)
     floor = level + 4 * 1.4826 * np.median(np.abs(flat - level))
-    top = None  # the strongest ink
+    top, pen = None, None  # the strongest ink, and the stroke width of the mark holding it
     # marks of all the ink, then of the stronger half only: faint lines of squared paper running
     # to the edge must not join a digit's strokes to the edge
     for threshold in (floor + MIN_CONTRAST, max(floor + MIN_CONTRAST, (floor + flat.max()) / 2)):
@@ -267,17 +269,21 @@ def strokes_above_background(gray, size):
         inside[labels[border_mask(labels.shape, 1)]] = False
         inside[0] = False
         if inside.any():
-            strongest = max(ndimage.maximum(flat, labels, np.flatnonzero(inside)))
-            top = strongest if top is None else max(top, strongest)
+            marks = np.flatnonzero(inside)
+            strongest = marks[np.argmax(ndimage.maximum(flat, labels, marks))]
+            if top is None or flat[labels == strongest].max() > top:
+                top = flat[labels == strongest].max()
+                pen = stroke_width(flat * (labels == strongest) > floor + 0.5 * (top - floor))
     if top is None:
         return flat, floor, flat.max(), None
-    # the widest stroke among the strong marks clear of the edge (unless none are): the window
-    # must not fit inside a fat digit, even when a thin line (a margin line) holds the strongest ink
+    # the window: PEN_WINDOW pens of the strongest mark, and no narrower than WIDEST_STROKE times
+    # the widest stroke among the strong marks clear of the edge (unless none are): a thin line
+    # (a margin line) may hold the strongest ink beside a fat digit
     labels, count = ndimage.label(flat > floor + 0.5 * (top - floor))
     widths = stroke_widths(labels, count)
     clear = widths.copy()
     clear[labels[border_mask(labels.shape, max(1, round(EDGE * max(labels.shape))))]] = 0
-    return flat, floor, top, clear.max() or widths.max()
+    return flat, floor, top, max(PEN_WINDOW * pen, WIDEST_STROKE * (clear.max() or widths.max()))
 
 
 def ink_mask(ink, paper=True):

@@ -322,7 +322,8 @@ def test_when_the_colour_told_holds_no_ink_the_other_colour_is_the_ink(monkeypat
 
 
 def test_a_fat_digit_by_the_edge_of_a_drawing_keeps_its_middle():
-    """The only strong mark comes within the edge's margin: its stroke still sets the window."""
+    """A fat digit that comes within the edge's margin (the only mark there is) keeps its middle:
+    the background's window is fitted to its strokes all the same."""
     gray = np.ones((355, 288), np.float32)
     gray[204:350, 0:96] = np.where(stroke_mask((146, 96), [(6, 10), (85, 30), (20, 75), (85, 110), (6, 136)],
                                                17), 0.1, 1.0)  # a fat 3, 3 px from the left edge
