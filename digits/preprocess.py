@@ -37,6 +37,7 @@ EDGE = 0.01  # marks this share of the image's longer side from its edge touch t
 SPECK = 0.03  # marks smaller than this share of the largest mark's area are specks
 SKEW = 8  # degrees: the lines of a sheet photographed askew are looked for up to this slope
 LINE_WIDTH = 3  # px: lines of ruled and squared paper are at most this thick at WORK_SIZE
+FAINT_SHARE = 0.5  # a line with less than this share of its pixels as dark as strokes is fainter than them
 STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outline) in 28x28
 MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
@@ -336,20 +337,34 @@ def paper_lines(mask, strokes):
     long, across or down, where there are several such runs (ruled paper); a single one
     (a margin line, or the bar of a large 7) is a line only if it is LONGEST of the image.
     The sheet may be photographed askew, so runs are looked for along the slope at which
-    the marks line up best (up to SKEW either way), and may wander a pixel.
+    the marks line up best (up to SKEW either way), and may wander a pixel. Ink on a stretch of
+    line mostly fainter than ink (less than FAINT_SHARE of it as dark as `strokes`) is a stroke
+    running along the line, if its mark also leaves the lines.
     """
-    lines = np.zeros_like(mask)
+    lines, along = np.zeros_like(mask), np.zeros_like(mask)
     for transpose in (False, True):  # lines across, then lines down
         marks = mask.T if transpose else mask
         slope = best_slope(marks)
         level = shear(marks, slope).view(np.uint8)
         wandering = ndimage.maximum_filter1d(level, 3, axis=0)
-        runs = opening(wandering, max(21, marks.shape[1] // 3), axis=1) & level
+        shortest = max(21, marks.shape[1] // 3)  # a line's length at least
+        runs = opening(wandering, shortest, axis=1) & level
         if ndimage.label(runs.any(axis=1))[1] < 2:  # no ruling: only a line across most of the sheet
             runs = opening(wandering, round(LONGEST * marks.shape[1]), axis=1) & level
         runs[opening(runs, LINE_WIDTH + 2, axis=0) == 1] = 0  # runs LINE_WIDTH + 2 thick are strokes
         found = unshear(runs == 1, slope, marks.shape)
         lines |= found.T if transpose else found
+        # strokes on a stretch of line that is mostly (over a shortest line's length) fainter
+        # than the strokes: a stroke running along the line, if it also leaves the line
+        strong = shear(strokes.T if transpose else strokes, slope).view(np.uint8) & runs
+        share = ndimage.uniform_filter(strong.astype(np.float32), (LINE_WIDTH, shortest))
+        share /= np.maximum(ndimage.uniform_filter(runs.astype(np.float32), (LINE_WIDTH, shortest)), 1e-6)
+        found = unshear((strong == 1) & (share < FAINT_SHARE), slope, marks.shape)
+        along |= found.T if transpose else found
+    if along.any():
+        labels, count = ndimage.label(strokes, structure=np.ones((3, 3)))
+        leaves = np.bincount(labels[strokes & ~lines], minlength=count + 1) > 0
+        lines &= ~(along & leaves[labels])
     if lines.any():
         crossed = (strokes & ~lines).view(np.uint8)
         size = 2 * LINE_WIDTH + 3  # a closing: what lies between strokes across a line

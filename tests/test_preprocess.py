@@ -330,3 +330,18 @@ def test_a_fat_digit_by_the_edge_of_a_drawing_keeps_its_middle():
     ink = preprocess.remove_background(preprocess.make_ink_light(gray))
     fat = gray < 0.5
     assert ink[fat].min() > 0.95
+
+
+def test_a_stroke_running_along_a_faint_ruled_line_is_not_cut_where_it_meets_it():
+    """A stroke that crosses a faint line at a shallow angle lies on it for longer than a crossing
+    does; it is still one stroke. A line as dark as the ink is still taken out."""
+    gray = np.full((400, 500), 0.92, np.float32)  # paper ...
+    gray[20::40, :] = 0.8  # ... ruled with faint lines 40 px apart ...
+    stroke = stroke_mask(gray.shape, [(150, 130), (350, 180)], 4)  # ... a stroke at 14 degrees across one
+    gray[stroke] = 0.15
+    mask = preprocess.ink_mask(preprocess.remove_background(preprocess.make_ink_light(gray)))
+    assert mask[stroke].mean() > 0.97 and preprocess.ndimage.label(mask, np.ones((3, 3)))[1] == 1
+    gray[20::40, :] = 0.15  # the same lines as dark as the stroke
+    gray[stroke] = 0.15
+    mask = preprocess.ink_mask(preprocess.remove_background(preprocess.make_ink_light(gray)))
+    assert not mask[60, 20:120].any() and not mask[100, 300:480].any()
