@@ -338,7 +338,7 @@ def paper_lines(mask, strokes):
     (a margin line, or the bar of a large 7) is a line only if it is LONGEST of the image.
     The sheet may be photographed askew, so runs are looked for along the slope at which
     the marks line up best (up to SKEW either way), and may wander a pixel. Ink on a stretch of
-    line mostly fainter than ink (less than FAINT_SHARE of it as dark as `strokes`) is a stroke
+    ruling mostly fainter than ink (less than FAINT_SHARE of it as dark as `strokes`) is a stroke
     running along the line, if its mark also leaves the lines.
     """
     lines, along = np.zeros_like(mask), np.zeros_like(mask)
@@ -349,12 +349,15 @@ def paper_lines(mask, strokes):
         wandering = ndimage.maximum_filter1d(level, 3, axis=0)
         shortest = max(21, marks.shape[1] // 3)  # a line's length at least
         runs = opening(wandering, shortest, axis=1) & level
-        if ndimage.label(runs.any(axis=1))[1] < 2:  # no ruling: only a line across most of the sheet
+        ruled = ndimage.label(runs.any(axis=1))[1] >= 2
+        if not ruled:  # no ruling: only a line across most of the sheet
             runs = opening(wandering, round(LONGEST * marks.shape[1]), axis=1) & level
         runs[opening(runs, LINE_WIDTH + 2, axis=0) == 1] = 0  # runs LINE_WIDTH + 2 thick are strokes
         found = unshear(runs == 1, slope, marks.shape)
         lines |= found.T if transpose else found
-        # strokes on a stretch of line that is mostly (over a shortest line's length) fainter
+        if not ruled:
+            continue
+        # strokes on a stretch of ruling that is mostly (over a shortest line's length) fainter
         # than the strokes: a stroke running along the line, if it also leaves the line
         strong = shear(strokes.T if transpose else strokes, slope).view(np.uint8) & runs
         share = ndimage.uniform_filter(strong.astype(np.float32), (LINE_WIDTH, shortest))
