@@ -273,6 +273,7 @@ def photo_rows(data, work, quick):
     predict = os.path.join(ROOT, "predict_image.py")
     rows, times = [], {}
     size = (1600, 1200) if quick else (4000, 3000)
+    megapixels = size[0] * size[1] / 1e6
     for count, what in ((1, "a digit"), (6, "a 6-digit number")):
         jpeg, label = photos.make_photo(np.random.default_rng(5), images.reshape(-1, 28, 28), labels, "ruled",
                                         count, size=size, quality=90)
@@ -281,8 +282,8 @@ def photo_rows(data, work, quick):
         times[count], out = timed_runs([predict, "--model", "m.npz", f"photo{count}.jpg"], work, 1 if quick else 5)
         answer = out.split(": ", 1)[-1].split()  # "5 (confidence ...)" or "number 123456 (confidence ...)"
         read = answer[1] if answer[0] == "number" else answer[0]
-        megapixels = size[0] * size[1] / 1e6
-        rows.append((f"predict_image.py, a {megapixels:.0f}-megapixel JPEG photo of {what} on ruled paper, whole process",
+        rows.append((f"predict_image.py, a {megapixels:.0f}-megapixel JPEG photo of {what} on ruled paper, "
+                     "whole process",
                      f"{times[count]:.2f} s (written: {label}; read: {read})"
                      + (f"; {times[count] - times[1]:+.2f} s against one digit" if count > 1 else "")))
     count = 100 if quick else 1000

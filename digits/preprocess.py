@@ -183,6 +183,12 @@ def border_mask(shape, width=None):
     return mask
 
 
+def edge_frame(shape):
+    """The image's frame EDGE of its longer side wide (at least 1 px): a mark in it touches the
+    edge, or is what the background's removal left of one."""
+    return border_mask(shape, max(1, round(EDGE * max(shape))))
+
+
 def make_ink_light(gray):
     """The image with light ink on a dark background, inverted if the ink is dark.
 
@@ -271,10 +277,10 @@ def strokes_above_background(gray, size):
         inside[0] = False
         if inside.any():
             marks = np.flatnonzero(inside)
-            strongest = marks[np.argmax(ndimage.maximum(flat, labels, marks))]
-            if top is None or flat[labels == strongest].max() > top:
-                top = flat[labels == strongest].max()
-                pen = stroke_width(flat * (labels == strongest) > floor + 0.5 * (top - floor))
+            peaks = ndimage.maximum(flat, labels, marks)
+            if top is None or max(peaks) > top:
+                top = max(peaks)
+                pen = stroke_width(flat * (labels == marks[np.argmax(peaks)]) > floor + 0.5 * (top - floor))
     if top is None:
         return flat, floor, flat.max(), None
     # the window: PEN_WINDOW pens of the strongest mark, and no narrower than WIDEST_STROKE times
@@ -283,16 +289,16 @@ def strokes_above_background(gray, size):
     labels, count = ndimage.label(flat > floor + 0.5 * (top - floor))
     widths = stroke_widths(labels, count)
     clear = widths.copy()
-    clear[labels[border_mask(labels.shape, max(1, round(EDGE * max(labels.shape))))]] = 0
+    clear[labels[edge_frame(labels.shape)]] = 0
     return flat, floor, top, max(PEN_WINDOW * pen, WIDEST_STROKE * (clear.max() or widths.max()))
 
 
 def ink_mask(ink, paper=True):
     """Where the strokes are: pixels at least INK_LEVEL of the darkest ink, without the lines of
     ruled or squared paper (if the image may show `paper`: the long straight strokes of a digit
-    drawn on a computer are not a ruling), without marks that touch the image's edge (the edge of the sheet,
-    the table, a dark corner) or long thin straight ones (a margin line) unless nothing else
-    is left, and without specks.
+    drawn on a computer are not a ruling), without marks that touch the image's edge (the edge
+    of the sheet, the table, a dark corner) or long thin straight ones (a margin line) unless
+    nothing else is left, and without specks.
     """
     strong = ink >= INK_LEVEL
     lines = paper_lines(ink >= LINE_LEVEL, strong) if paper else np.zeros_like(strong)
@@ -303,8 +309,7 @@ def ink_mask(ink, paper=True):
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     inside = areas.copy()
-    edge = max(1, round(EDGE * max(mask.shape)))  # what the background's removal left of an edge
-    inside[labels[border_mask(labels.shape, edge)]] = 0
+    inside[labels[edge_frame(labels.shape)]] = 0
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
         length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
         own = labels[rows, cols] == label

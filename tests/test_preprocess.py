@@ -282,7 +282,7 @@ def test_a_tall_narrow_digit_in_a_fat_pen_is_not_a_margin_line():
 
 
 def test_a_fat_digit_beside_a_darker_thin_margin_line_keeps_its_middle():
-    """The background's window is fitted to the widest stroke, not to the darkest mark's: a margin
+    """The background's window is never narrower than twice the widest strong stroke: a margin
     line darker than a fat 0 must not make the window so small that it fits inside the 0."""
     gray = np.full((384, 512), 0.93, np.float32)  # paper ...
     zero = stroke_mask(gray.shape, [(276, 116), (284, 140), (284, 180), (276, 204), (268, 180), (268, 140),
