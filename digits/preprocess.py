@@ -45,7 +45,8 @@ ROW = 0.6  # two marks one above the other, each at least this share of the tall
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
-STICK = 0.01  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
+STICK = 0.02  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
+WIDER = 0.7  # ... and are also read widened to this share: the answer is the average of the two readings
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -61,6 +62,8 @@ SHORT_COST = 5.0  # ... costs this much log-probability per line height below it
 JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-probability per join
 STEADY_ANGLES = (-10, 10)  # degrees: candidate digits are also read turned by these
 CUT_COST = 1.0  # a cut through ink costs this much log-probability per stroke crossed
+ROW_STROKES = 2.0  # a digit's rows cross at most this many strokes on average (all but 0.3% of MNIST's) ...
+ROW_STROKES_COST = 4.0  # ... a candidate digit costs this much log-probability per stroke beyond it
 SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 
@@ -597,28 +600,42 @@ def line_pieces(mask, marks, height):
     return pieces, np.array(crossings)
 
 
-def digit_ink(own):
-    """One digit's ink from the mask of its strokes: redrawn with MNIST's pen for its size, and if
-    it is very narrow but not a single stroke (a 0 or 7 written narrow, not a 1), widened to
-    NARROW of its height.
+def digit_ink(own, narrow=NARROW):
+    """One digit's ink from the mask of its strokes: widened to `narrow` of its height if it is
+    narrower (narrow_digit), then redrawn with MNIST's pen for its size. Widened before it is
+    redrawn, so that the pen is the same in both directions and a narrow loop stays open.
     """
-    height, width = own.shape
-    target, now = STROKE * max(height, width) / BOX, stroke_width(own)
+    if narrow_digit(own, narrow):
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        own = own[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
+        size = (round(narrow * own.shape[0]), own.shape[0])
+        own = np.asarray(Image.fromarray(own, mode="F").resize(size, Image.Resampling.BILINEAR)) >= 0.5
+    target, now = STROKE * max(own.shape) / BOX, stroke_width(own)
     radius = round(abs(target - now) / 2)
     if radius and now < 0.75 * target:
         own = ndimage.binary_dilation(np.pad(own, radius), disk(radius))
     elif radius and now > 1.33 * target:
         thinner = ndimage.binary_erosion(own, disk(radius))
         own = thinner if np.count_nonzero(thinner) > 0.3 * np.count_nonzero(own) else own
-    gray = ndimage.uniform_filter(own.astype(np.float32), 3)
+    return ndimage.uniform_filter(own.astype(np.float32), 3)
+
+
+def narrow_digit(own, narrow):
+    """Whether the strokes in `own` are narrower than `narrow` of their height but not a single
+    straight stroke: a 0 or 7 written narrow, not a 1."""
     rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height  # a single straight stroke
-    if width < NARROW * height and not stick:  # a narrow 0 or 7, not a 1
-        gray = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        gray = np.asarray(Image.fromarray(gray, mode="F").resize((round(NARROW * height), height),
-                                                               Image.Resampling.BILINEAR))
-    return gray
+    return width < narrow * height and spread(own) - stroke_width(own) / np.sqrt(12) > STICK * height
+
+
+def strokes_per_row(own):
+    """How many strokes a row of the mask `own` crosses, on average over the rows with ink: 2 for
+    a 0, 1 for a 1, 4 for two 0s side by side. A gap of at most a quarter of the stroke width (a
+    pinhole in a fat stroke) does not part a stroke."""
+    gap = max(1, round(stroke_width(own) / 4))
+    own = ndimage.binary_closing(np.pad(own, ((0, 0), (gap, gap))), np.ones((1, gap + 1), bool))
+    starts = np.count_nonzero(own[:, 1:] & ~own[:, :-1], axis=1) + own[:, 0]
+    return float(starts[own.any(axis=1)].mean())
 
 
 def disk(radius):
@@ -635,26 +652,39 @@ def read_line(ink, labels, groups, height, read=None):
     the line is cut by recognition. Marks wider than CUTTABLE of the line's height are cut into
     pieces where two digits may touch (cut_paths). Every run of at most MAX_PIECES consecutive
     pieces, and every whole mark, no wider than WIDEST line heights, is a candidate digit
-    (candidates), scored by the log of the
-    highest of the network's probabilities (averaged with those of the candidate turned a
-    little, read_steadily), less WIDE_COST per line height it is wider than WIDE, SHORT_COST per
-    line height it is shorter than SHORT, and JOIN_COST for each gap between separate marks it
-    spans. Each cut between candidates costs CUT_COST per stroke it crosses. The reading is the
-    way of cutting the line whose scores add up to the most (best_cuts). Without `read`, each
-    mark is one digit.
+    (candidates), read by the network (read_candidates) and scored by the log of its highest
+    probability (averaged with those of the candidate turned a little, read_steadily), less
+    WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
+    than SHORT, JOIN_COST for each gap between separate marks it spans and ROW_STROKES_COST per
+    stroke its rows cross on average beyond ROW_STROKES. Each cut between candidates costs
+    CUT_COST per stroke it crosses. The reading is the way of cutting the line whose scores add
+    up to the most (best_cuts). Without `read`, each mark is one digit.
     """
     mask, marks, scale, (top, left) = line_image(ink, labels, groups, height)
     height = height * scale
-    pieces, crossings = line_pieces(mask, marks, height) if read else (marks, np.zeros(len(groups) - 1))
-    spans = candidates(pieces, crossings, height, MAX_PIECES if read else 1)
-    inputs = np.array([candidate_input(pieces, span) for span in spans], np.float32)
     if read is None:
+        spans = candidates(marks, np.zeros(len(groups) - 1), height, 1)
+        inputs = np.array([candidate_input(candidate_mask(marks, span)) for span in spans], np.float32)
         chosen, probabilities = list(range(len(spans))), [None] * len(spans)
     else:
-        probabilities = read(inputs)
-        chosen = best_cuts(spans, read_steadily(inputs, probabilities, read), crossings, height)
+        pieces, crossings = line_pieces(mask, marks, height)
+        spans, inputs, probabilities, _, chosen = cut_by_recognition(pieces, crossings, height, read)
     return [(inputs[k], tuple(v / scale + o for v, o in zip(spans[k][2], (top, left, top, left))),
              probabilities[k]) for k in chosen]
+
+
+def cut_by_recognition(pieces, crossings, height, read):
+    """(spans, inputs, probabilities, steady, chosen) for the pieces of a line (line_pieces): the
+    candidate digits (first piece, last piece, box), their 28x28 inputs, the network's
+    probabilities for them (read_candidates) and those averaged with the turned readings
+    (read_steadily), and the indices of the candidates of the best reading (best_cuts)."""
+    spans = candidates(pieces, crossings, height, MAX_PIECES)
+    owns = [candidate_mask(pieces, span) for span in spans]
+    inputs = np.array([candidate_input(own) for own in owns], np.float32)
+    probabilities = read_candidates(owns, inputs, read)
+    steady = read_steadily(inputs, probabilities, read)
+    rows = np.array([strokes_per_row(own) for own in owns])
+    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, height, rows)
 
 
 def candidates(pieces, crossings, height, longest):
@@ -680,12 +710,28 @@ def candidates(pieces, crossings, height, longest):
     return spans
 
 
-def candidate_input(pieces, span):
-    """The 28x28 input of a candidate digit (first piece, last piece, box): its pieces' strokes
-    redrawn (digit_ink), cropped, scaled to the 20x20 box and centred by mass."""
+def candidate_mask(pieces, span):
+    """The mask of a candidate digit's strokes (first piece, last piece, box) within its box."""
     first, last, (top, left, bottom, right) = span
-    own = (pieces[top:bottom, left:right] > first) & (pieces[top:bottom, left:right] <= last + 1)
-    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own))))
+    return (pieces[top:bottom, left:right] > first) & (pieces[top:bottom, left:right] <= last + 1)
+
+
+def candidate_input(own, narrow=NARROW):
+    """The 28x28 input of a candidate digit from the mask of its strokes: redrawn (digit_ink),
+    cropped, scaled to the 20x20 box and centred by mass."""
+    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own, narrow))))
+
+
+def read_candidates(owns, inputs, read):
+    """The network's probabilities for the candidate digits (masks `owns`, 28x28 `inputs`): a
+    narrow one (narrow_digit) is also read widened to WIDER of its height, and its probabilities
+    are the average of the two readings, as the same digit may be written in MNIST at either width."""
+    probabilities = read(inputs)
+    narrow = [k for k, own in enumerate(owns) if narrow_digit(own, WIDER)]
+    if narrow:
+        wider = np.array([candidate_input(owns[k], WIDER) for k in narrow], np.float32)
+        probabilities[narrow] = (probabilities[narrow] + read(wider)) / 2
+    return probabilities
 
 
 def read_steadily(inputs, probabilities, read):
@@ -696,16 +742,18 @@ def read_steadily(inputs, probabilities, read):
     return np.mean([probabilities] + [read(t) for t in turned], axis=0)
 
 
-def best_cuts(spans, probabilities, crossings, height):
+def best_cuts(spans, probabilities, crossings, height, row_strokes):
     """The indices of the spans (first piece, last piece, box) that cover all the pieces with the
-    highest total score (see read_line), left to right: for each piece, the best score of a
-    reading that ends with it, from the best of those that end where a candidate starts."""
+    highest total score (see read_line; row_strokes: strokes_per_row of each span), left to right:
+    for each piece, the best score of a reading that ends with it, from the best of those that
+    end where a candidate starts."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
     joins = np.array([np.count_nonzero(crossings[first:last] == 0) for first, last, _ in spans])
     scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
-              - SHORT_COST * np.maximum(SHORT - heights, 0) - JOIN_COST * joins)
+              - SHORT_COST * np.maximum(SHORT - heights, 0) - JOIN_COST * joins
+              - ROW_STROKES_COST * np.maximum(np.asarray(row_strokes) - ROW_STROKES, 0))
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (n + 1)

@@ -41,10 +41,7 @@ def main():
     mask, marks, scale, (top, left) = preprocess.line_image(ink, labels, groups, height)
     height *= scale
     pieces, crossings = preprocess.line_pieces(mask, marks, height)
-    spans = preprocess.candidates(pieces, crossings, height, preprocess.MAX_PIECES)
-    inputs = np.array([preprocess.candidate_input(pieces, span) for span in spans], np.float32)
-    steady = preprocess.read_steadily(inputs, read(inputs), read)
-    chosen = preprocess.best_cuts(spans, steady, crossings, height)
+    spans, inputs, _, steady, chosen = preprocess.cut_by_recognition(pieces, crossings, height, read)
     own = marks == 1
     cols = np.flatnonzero(own.any(axis=0))
     paths = preprocess.cut_paths(own[:, cols[0]:cols[-1] + 1], height)

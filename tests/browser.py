@@ -95,11 +95,17 @@ def squeezed(strokes, left, width=0.45):
     return [[(left + x * width, 40 + (y - 40) * 0.8) for x, y in stroke] for stroke in strokes]
 
 
-def drawing(strokes):
-    """A PIL image of `strokes` drawn as the pad draws them: black, round pen, on a white 280x280 canvas."""
+def written_narrow(number, width, step):
+    """The strokes of `number` (digits of DIGITS), each squeezed to `width` of its width, `step` px apart."""
+    return [stroke for k, digit in enumerate(number) for stroke in squeezed(DIGITS[int(digit)], 10 + k * step, width)]
+
+
+def drawing(strokes, width=280):
+    """A PIL image of `strokes` drawn as the pad draws them: black, round pen, on a white canvas
+    280 px tall and `width` px wide (the pad's is 280)."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("L", (280, 280), 255)
+    image = Image.new("L", (width, 280), 255)
     pen = ImageDraw.Draw(image)
     for stroke in strokes:
         points = densify(stroke, step=2)

@@ -468,6 +468,15 @@ def test_digits_drawn_apart_close_together_or_touching_are_read_as_a_number(tmp_
     assert answer["number_confidence"] == pytest.approx(np.prod(confidences), abs=2e-6)  # the whole reading's
 
 
+@pytest.mark.parametrize("number, width, step", [("2222", 0.3, 60), ("4444", 0.3, 60), ("0303", 0.25, 52)])
+def test_narrow_digits_written_close_together_are_each_read(tmp_path, trained_model, number, width, step):
+    """Two narrow digits side by side are no wider than one digit, but their rows cross twice as
+    many strokes; a narrow 0 in a fat pen still reads as a 0."""
+    browser.drawing(browser.written_narrow(number, width, step), width=400).save(tmp_path / "narrow.png")
+    answer = json.loads(run_predict("--json", tmp_path / "narrow.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
 def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
     for digit, strokes in browser.DIGITS.items():
         browser.drawing(strokes).save(tmp_path / f"{digit}.png")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from PIL import Image
 
 from digits import preprocess
@@ -85,7 +86,7 @@ def all_readings(n, spans):
             for reading in all_readings(first, spans)]
 
 
-def reading_score(reading, spans, probabilities, crossings, height):
+def reading_score(reading, spans, probabilities, crossings, height, row_strokes):
     """The score read_line's docstring defines, summed over a reading: the independent reference."""
     total = 0.0
     for k in reading:
@@ -94,6 +95,7 @@ def reading_score(reading, spans, probabilities, crossings, height):
                   - preprocess.WIDE_COST * max((right - left) / height - preprocess.WIDE, 0)
                   - preprocess.SHORT_COST * max(preprocess.SHORT - (bottom - top) / height, 0)
                   - preprocess.JOIN_COST * np.count_nonzero(crossings[first:last] == 0)
+                  - preprocess.ROW_STROKES_COST * max(row_strokes[k] - preprocess.ROW_STROKES, 0)
                   - (preprocess.CUT_COST * crossings[first - 1] if first else 0))
     return total
 
@@ -106,11 +108,12 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     spans = [(first, last, (int(rng.integers(0, 30)), first * 20, int(rng.integers(30, 60)), (last + 1) * 20))
              for first in range(n) for last in range(first, min(n, first + preprocess.MAX_PIECES))]
     probabilities = rng.dirichlet(np.full(10, 0.3), len(spans))
-    chosen = preprocess.best_cuts(spans, probabilities, crossings, height)
-    best = max(reading_score(r, spans, probabilities, crossings, height) for r in all_readings(n, spans))
+    row_strokes = rng.uniform(1, 4, len(spans))
+    chosen = preprocess.best_cuts(spans, probabilities, crossings, height, row_strokes)
+    best = max(reading_score(r, spans, probabilities, crossings, height, row_strokes) for r in all_readings(n, spans))
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
     assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
-    assert reading_score(chosen, spans, probabilities, crossings, height) == pytest.approx(best)
+    assert reading_score(chosen, spans, probabilities, crossings, height, row_strokes) == pytest.approx(best)
 
 
 def ring(shape, centre, radii, width):
@@ -244,6 +247,27 @@ def test_a_narrow_8_is_widened_and_a_slanted_1_is_not():
         height = np.ptp(np.flatnonzero(gray.max(axis=1) > 0.5))
         width = np.ptp(np.flatnonzero(gray.max(axis=0) > 0.5))
         assert (width >= 0.5 * height) == widened, (width, height)
+
+
+def test_a_narrow_0_in_a_fat_pen_keeps_its_loop_open():
+    zero = ring((130, 50), (65, 25), (58, 10), 8)  # a fifth of its height wide, the pen a third of that
+    digit = preprocess.centre_by_mass(preprocess.scale_to_box(preprocess.crop_to_ink(preprocess.digit_ink(zero))))
+    ink = digit > 0.5
+    hole = np.count_nonzero(ndimage.binary_fill_holes(ink) & ~ink)
+    assert hole >= 30, hole  # 10 of MNIST's 11 test 0s narrower than 0.6 of their height: 37-86 pixels
+
+
+def test_a_digit_crosses_at_most_two_strokes_a_row_and_two_digits_side_by_side_more():
+    one_zero = ring((80, 60), (40, 30), (34, 14), 6)
+    two_zeros = ring((80, 60), (40, 15), (34, 12), 6) | ring((80, 60), (40, 44), (34, 12), 6)
+    eight = stroke_mask((130, 60), [(30, 10), (45, 35), (15, 90), (30, 118), (45, 90), (15, 35), (30, 10)], 10)
+    bar = np.zeros((80, 24), bool)
+    bar[5:75, 6:18] = True
+    bar[10:70:3, 11] = False  # pinholes of a noisy scan
+    assert preprocess.strokes_per_row(bar) == 1
+    assert 1.5 < preprocess.strokes_per_row(one_zero) <= preprocess.ROW_STROKES
+    assert 1 < preprocess.strokes_per_row(eight) <= preprocess.ROW_STROKES
+    assert preprocess.strokes_per_row(two_zeros) > preprocess.ROW_STROKES + 0.5  # they touch: the middle rows cross 3
 
 
 def test_thousands_of_marks_are_refused_after_bounded_work(monkeypatch):
