@@ -630,10 +630,12 @@ def narrow_digit(own, narrow):
 
 def strokes_per_row(own):
     """How many strokes a row of the mask `own` crosses, on average over the rows with ink: 2 for
-    a 0, 1 for a 1, 4 for two 0s side by side. A gap of at most a quarter of the stroke width (a
+    a 0, 1 for a 1, 4 for two 0s side by side. A hole smaller than a square half a stroke wide (a
     pinhole in a fat stroke) does not part a stroke."""
-    gap = max(1, round(stroke_width(own) / 4))
-    own = ndimage.binary_closing(np.pad(own, ((0, 0), (gap, gap))), np.ones((1, gap + 1), bool))
+    holes, count = ndimage.label(ndimage.binary_fill_holes(own) & ~own)
+    small = np.bincount(holes.ravel(), minlength=count + 1) <= (stroke_width(own) / 2) ** 2
+    small[0] = False
+    own = own | small[holes]
     starts = np.count_nonzero(own[:, 1:] & ~own[:, :-1], axis=1) + own[:, 0]
     return float(starts[own.any(axis=1)].mean())
 

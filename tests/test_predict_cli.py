@@ -468,7 +468,8 @@ def test_digits_drawn_apart_close_together_or_touching_are_read_as_a_number(tmp_
     assert answer["number_confidence"] == pytest.approx(np.prod(confidences), abs=2e-6)  # the whole reading's
 
 
-@pytest.mark.parametrize("number, width, step", [("2222", 0.3, 60), ("4444", 0.3, 60), ("0303", 0.25, 52)])
+@pytest.mark.parametrize("number, width, step", [("2222", 0.3, 60), ("2244", 0.35, 66), ("1204", 0.25, 52),
+                                                ("0303", 0.25, 52)])
 def test_narrow_digits_written_close_together_are_each_read(tmp_path, trained_model, number, width, step):
     """Two narrow digits side by side are no wider than one digit, but their rows cross twice as
     many strokes; a narrow 0 in a fat pen still reads as a 0."""
