@@ -746,16 +746,16 @@ def read_steadily(inputs, probabilities, read):
 
 def best_cuts(spans, probabilities, crossings, height, row_strokes):
     """The indices of the spans (first piece, last piece, box) that cover all the pieces with the
-    highest total score (see read_line; row_strokes: strokes_per_row of each span), left to right:
-    for each piece, the best score of a reading that ends with it, from the best of those that
-    end where a candidate starts."""
+    highest total score (see read_line; row_strokes: an array of each span's strokes_per_row),
+    left to right: for each piece, the best score of a reading that ends with it, from the best
+    of those that end where a candidate starts."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
     joins = np.array([np.count_nonzero(crossings[first:last] == 0) for first, last, _ in spans])
     scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
               - SHORT_COST * np.maximum(SHORT - heights, 0) - JOIN_COST * joins
-              - ROW_STROKES_COST * np.maximum(np.asarray(row_strokes) - ROW_STROKES, 0))
+              - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (n + 1)
