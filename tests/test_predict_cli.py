@@ -478,6 +478,17 @@ def test_narrow_digits_written_close_together_are_each_read(tmp_path, trained_mo
     assert answer["number"] == number
 
 
+def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
+    """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
+    longer cut into a 6 and a 4 for its width."""
+    import photos
+
+    images, labels = mnist["test"]
+    (tmp_path / "wide.png").write_bytes(photos.mnist_on_black(images[287].reshape(28, 28)))
+    result = run_predict(tmp_path / "wide.png", cwd=tmp_path, model=trained_model)
+    assert labels[287] == 4 and result.stdout.split(": ", 1)[1].split()[0] == "4", result.stdout
+
+
 def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
     for digit, strokes in browser.DIGITS.items():
         browser.drawing(strokes).save(tmp_path / f"{digit}.png")
