@@ -600,16 +600,18 @@ def line_pieces(mask, marks, height):
     return pieces, np.array(crossings)
 
 
-def digit_ink(own, narrow=NARROW):
+def digit_ink(own, narrow=NARROW, size=None):
     """One digit's ink from the mask of its strokes: widened to `narrow` of its height if it is
-    narrower (narrow_digit), then redrawn with MNIST's pen for its size. Widened before it is
-    redrawn, so that the pen is the same in both directions and a narrow loop stays open.
+    narrower (`size`: its extent, if known), then redrawn with MNIST's pen for its size. Widened
+    before it is redrawn, so that the pen is the same in both directions and a narrow loop stays
+    open.
     """
-    if narrow_digit(own, narrow):
+    width, height = extent(own) if size is None else size
+    if width < narrow * height:
         rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         own = own[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
-        size = (round(narrow * own.shape[0]), own.shape[0])
-        own = np.asarray(Image.fromarray(own, mode="F").resize(size, Image.Resampling.BILINEAR)) >= 0.5
+        wide = (round(narrow * own.shape[0]), own.shape[0])
+        own = np.asarray(Image.fromarray(own, mode="F").resize(wide, Image.Resampling.BILINEAR)) >= 0.5
     target, now = STROKE * max(own.shape) / BOX, stroke_width(own)
     radius = round(abs(target - now) / 2)
     if radius and now < 0.75 * target:
@@ -620,12 +622,13 @@ def digit_ink(own, narrow=NARROW):
     return ndimage.uniform_filter(own.astype(np.float32), 3)
 
 
-def narrow_digit(own, narrow):
-    """Whether the strokes in `own` are narrower than `narrow` of their height but not a single
-    straight stroke: a 0 or 7 written narrow, not a 1."""
+def extent(own):
+    """(width, height) of the strokes in `own`, the width infinite if they are a single straight
+    stroke: a 0 or 7 written narrow may be widened, a 1 never."""
     rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    return width < narrow * height and spread(own) - stroke_width(own) / np.sqrt(12) > STICK * height
+    stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height
+    return (np.inf if stick else width), height
 
 
 def strokes_per_row(own):
@@ -682,8 +685,9 @@ def cut_by_recognition(pieces, crossings, height, read):
     (read_steadily), and the indices of the candidates of the best reading (best_cuts)."""
     spans = candidates(pieces, crossings, height, MAX_PIECES)
     owns = [candidate_mask(pieces, span) for span in spans]
-    inputs = np.array([candidate_input(own) for own in owns], np.float32)
-    probabilities = read_candidates(owns, inputs, read)
+    sizes = [extent(own) for own in owns]
+    inputs = np.array([candidate_input(own, NARROW, size) for own, size in zip(owns, sizes)], np.float32)
+    probabilities = read_candidates(owns, sizes, inputs, read)
     steady = read_steadily(inputs, probabilities, read)
     rows = np.array([strokes_per_row(own) for own in owns])
     return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, height, rows)
@@ -718,20 +722,21 @@ def candidate_mask(pieces, span):
     return (pieces[top:bottom, left:right] > first) & (pieces[top:bottom, left:right] <= last + 1)
 
 
-def candidate_input(own, narrow=NARROW):
-    """The 28x28 input of a candidate digit from the mask of its strokes: redrawn (digit_ink),
-    cropped, scaled to the 20x20 box and centred by mass."""
-    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own, narrow))))
+def candidate_input(own, narrow=NARROW, size=None):
+    """The 28x28 input of a candidate digit from the mask of its strokes (`size`: their extent, if
+    known): redrawn (digit_ink), cropped, scaled to the 20x20 box and centred by mass."""
+    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own, narrow, size))))
 
 
-def read_candidates(owns, inputs, read):
-    """The network's probabilities for the candidate digits (masks `owns`, 28x28 `inputs`): a
-    narrow one (narrow_digit) is also read widened to WIDER of its height, and its probabilities
-    are the average of the two readings, as the same digit may be written in MNIST at either width."""
+def read_candidates(owns, sizes, inputs, read):
+    """The network's probabilities for the candidate digits (masks `owns`, their extents `sizes`,
+    28x28 `inputs`): a narrow one (narrower than WIDER of its height, not a single stroke) is also
+    read widened to WIDER, and its probabilities are the average of the two readings, as the same
+    digit may be written in MNIST at either width."""
     probabilities = read(inputs)
-    narrow = [k for k, own in enumerate(owns) if narrow_digit(own, WIDER)]
+    narrow = [k for k, (width, height) in enumerate(sizes) if width < WIDER * height]
     if narrow:
-        wider = np.array([candidate_input(owns[k], WIDER) for k in narrow], np.float32)
+        wider = np.array([candidate_input(owns[k], WIDER, sizes[k]) for k in narrow], np.float32)
         probabilities[narrow] = (probabilities[narrow] + read(wider)) / 2
     return probabilities
 
