@@ -662,8 +662,9 @@ def read_line(ink, labels, groups, height, read=None):
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
     than SHORT, JOIN_COST for each gap between separate marks it spans and ROW_STROKES_COST per
     stroke its rows cross on average beyond ROW_STROKES. Each cut between candidates costs
-    CUT_COST per stroke it crosses. The reading is the way of cutting the line whose scores add
-    up to the most (best_cuts). Without `read`, each mark is one digit.
+    CUT_COST per stroke it crosses. A short piece cut through ink on both sides, the pen running
+    on from one digit to the next, may be left out (links). The reading is the way of cutting
+    the line whose scores add up to the most (best_cuts). Without `read`, each mark is one digit.
     """
     mask, marks, scale, (top, left) = line_image(ink, labels, groups, height)
     height = height * scale
@@ -750,10 +751,10 @@ def read_steadily(inputs, probabilities, read):
 
 
 def best_cuts(spans, probabilities, crossings, height, row_strokes):
-    """The indices of the spans (first piece, last piece, box) that cover all the pieces with the
-    highest total score (see read_line; row_strokes: an array of each span's strokes_per_row),
-    left to right: for each piece, the best score of a reading that ends with it, from the best
-    of those that end where a candidate starts."""
+    """The indices of the spans (first piece, last piece, box) that cover all the pieces but
+    links left out (see links) with the highest total score (see read_line; row_strokes: an
+    array of each span's strokes_per_row), left to right: for each piece, the best score of a
+    reading that ends with it, from the best of those that end where a candidate starts."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
@@ -761,19 +762,29 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
     scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
               - SHORT_COST * np.maximum(SHORT - heights, 0) - JOIN_COST * joins
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
+    steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
+             for k, (first, last, _) in enumerate(spans)]
+    steps += [(k, k, 0.0, None) for k in links(spans, crossings, height)]  # the cut after a link is paid after it
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (n + 1)
-    for k in sorted(range(len(spans)), key=lambda k: spans[k][1]):
-        first, last, _ = spans[k]
-        total = best[first] + scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0)
-        if total > best[last + 1]:
-            best[last + 1], came_from[last + 1] = total, k
+    for first, last, score, k in sorted(steps, key=lambda step: step[1]):
+        if best[first] + score > best[last + 1]:
+            best[last + 1], came_from[last + 1] = best[first] + score, (first, k)
     chosen, end = [], n
     while end > 0:
-        chosen.append(came_from[end])
-        end = spans[came_from[end]][0]
-    return chosen[::-1]
+        end, k = came_from[end]
+        chosen.append(k)
+    return [k for k in chosen[::-1] if k is not None]
+
+
+def links(spans, crossings, height):
+    """The pieces that may be a stroke joining two digits rather than part of one, and be left
+    out of the reading: cut from the pieces on both sides through ink, and less tall than SHORT
+    of the line's height (the pen running on from one digit to the next)."""
+    n = len(crossings) + 1
+    return [last for first, last, (top, _, bottom, _) in spans if first == last and 0 < last < n - 1
+            and crossings[last - 1] > 0 and crossings[last] > 0 and bottom - top < SHORT * height]
 
 
 def crop_to_ink(gray):

@@ -100,6 +100,20 @@ def written_narrow(number, width, step):
     return [stroke for k, digit in enumerate(number) for stroke in squeezed(DIGITS[int(digit)], 10 + k * step, width)]
 
 
+def written_joined(number, width, step):
+    """As written_narrow, with the pen running on from the lower right of each digit to the
+    leftmost point of the next, dipping on the way, as in joined-up writing."""
+    strokes, before = [], []
+    for k, digit in enumerate(number):
+        digit = squeezed(DIGITS[int(digit)], 10 + k * step, width)
+        if before:
+            (x0, y0), (x1, y1) = (max((p for s in before for p in s), key=lambda p: p[0] + 0.5 * p[1]),
+                                  min((p for s in digit for p in s), key=lambda p: p[0]))
+            strokes.append([(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2 + 20), (x1, y1)])
+        strokes, before = strokes + digit, digit
+    return strokes
+
+
 def drawing(strokes, width=280):
     """A PIL image of `strokes` drawn as the pad draws them: black, round pen, on a white canvas
     280 px tall and `width` px wide (the pad's is 280)."""

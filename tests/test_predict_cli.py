@@ -478,6 +478,15 @@ def test_narrow_digits_written_close_together_are_each_read(tmp_path, trained_mo
     assert answer["number"] == number
 
 
+@pytest.mark.parametrize("number", ["74", "14", "41", "10"])
+def test_digits_joined_by_a_stroke_are_read_without_it(tmp_path, trained_model, number):
+    """The stroke that runs on from one digit to the next is cut off both and left out: it is
+    part of neither (with it, a 7 may read as a 2, a 1 as a 6)."""
+    browser.drawing(browser.written_joined(number, 0.45, 110), width=260).save(tmp_path / "joined.png")
+    answer = json.loads(run_predict("--json", tmp_path / "joined.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""

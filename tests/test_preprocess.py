@@ -78,12 +78,14 @@ def test_ink_in_the_alpha_channel(ink_value):
     assert np.count_nonzero(out) < 100
 
 
-def all_readings(n, spans):
-    """Every way to cover pieces 0 .. n - 1 with consecutive spans (first, last, box), as lists of indices."""
+def all_readings(n, spans, links=()):
+    """Every way to cover pieces 0 .. n - 1 with consecutive spans (first, last, box), as lists of
+    indices, where the pieces in `links` may also be left out."""
     if n == 0:
         return [[]]
-    return [reading + [k] for k, (first, last, _) in enumerate(spans) if last == n - 1
-            for reading in all_readings(first, spans)]
+    readings = [reading + [k] for k, (first, last, _) in enumerate(spans) if last == n - 1
+                for reading in all_readings(first, spans, links)]
+    return readings + (all_readings(n - 1, spans, links) if n - 1 in links else [])
 
 
 def reading_score(reading, spans, probabilities, crossings, height, row_strokes):
@@ -100,7 +102,7 @@ def reading_score(reading, spans, probabilities, crossings, height, row_strokes)
     return total
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(40))
 def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     rng = np.random.default_rng(seed)
     n, height = int(rng.integers(1, 7)), 50.0
@@ -110,10 +112,32 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     probabilities = rng.dirichlet(np.full(10, 0.3), len(spans))
     row_strokes = rng.uniform(1, 4, len(spans))
     chosen = preprocess.best_cuts(spans, probabilities, crossings, height, row_strokes)
-    best = max(reading_score(r, spans, probabilities, crossings, height, row_strokes) for r in all_readings(n, spans))
+    alone = {first: box for first, last, box in spans if first == last}
+    links = [k for k in range(1, n - 1) if crossings[k - 1] > 0 and crossings[k] > 0  # cut from both sides ...
+             and alone[k][2] - alone[k][0] < preprocess.SHORT * height]  # ... and short
+    readings = all_readings(n, spans, links)
+    best = max(reading_score(r, spans, probabilities, crossings, height, row_strokes) for r in readings)
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
     assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
+    assert all(k in links for a, b in zip(chosen, chosen[1:]) for k in range(spans[a][1] + 1, spans[b][0]))
     assert reading_score(chosen, spans, probabilities, crossings, height, row_strokes) == pytest.approx(best)
+
+
+def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_better_without_it():
+    boxes = {0: (0, 0, 50, 20), 1: (30, 20, 50, 40), 2: (0, 40, 50, 60)}  # a digit, a low stroke, a digit
+    spans = [(first, last, (min(boxes[k][0] for k in range(first, last + 1)), boxes[first][1], 50, boxes[last][3]))
+             for first in range(3) for last in range(first, 3)]
+    confidence = {(0, 0): 0.99, (0, 1): 0.9, (0, 2): 0.5, (1, 1): 0.9, (1, 2): 0.9, (2, 2): 0.99}
+    probabilities = np.array([[confidence[first, last]] + [(1 - confidence[first, last]) / 9] * 9
+                              for first, last, _ in spans])
+    row_strokes = np.ones(len(spans))
+    chosen = preprocess.best_cuts(spans, probabilities, np.array([1.0, 1.0]), 50.0, row_strokes)
+    assert [spans[k][:2] for k in chosen] == [(0, 0), (2, 2)]
+    tall = [(first, last, (0, left, 50, right)) for first, last, (_, left, _, right) in spans]
+    chosen = preprocess.best_cuts(tall, probabilities, np.array([1.0, 1.0]), 50.0, row_strokes)  # not short: kept
+    assert sorted(p for k in chosen for p in range(tall[k][0], tall[k][1] + 1)) == [0, 1, 2]
+    chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 1.0]), 50.0, row_strokes)  # a separate mark: kept
+    assert sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1)) == [0, 1, 2]
 
 
 def ring(shape, centre, radii, width):
