@@ -58,6 +58,7 @@ MERGE_GAP = 0.25  # separate marks farther apart than this share of the line's h
 WIDE = 1.0  # a candidate digit wider than this share of the line's height ...
 WIDE_COST = 3.0  # ... costs this much log-probability per line height beyond it
 SHORT = 0.6  # a candidate digit less tall than this share of the line's height ...
+SHORT_ONE = 0.8  # ... or read as a 1 and less tall than this share (a 1 is a stroke as tall as the line) ...
 SHORT_COST = 5.0  # ... costs this much log-probability per line height below it
 JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-probability per join
 STEADY_ANGLES = (-10, 10)  # degrees: candidate digits are also read turned by these
@@ -660,8 +661,9 @@ def read_line(ink, labels, groups, height, read=None):
     (candidates), read by the network (read_candidates) and scored by the log of its highest
     probability (averaged with those of the candidate turned a little, read_steadily), less
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
-    than SHORT, JOIN_COST for each gap between separate marks it spans and ROW_STROKES_COST per
-    stroke its rows cross on average beyond ROW_STROKES. Each cut between candidates costs
+    than SHORT (SHORT_ONE if it is read as a 1), JOIN_COST for each gap between separate marks
+    it spans and ROW_STROKES_COST per stroke its rows cross on average beyond ROW_STROKES.
+    Each cut between candidates costs
     CUT_COST per stroke it crosses. A short piece cut through ink on both sides, the pen running
     on from one digit to the next, may be left out (links). The reading is the way of cutting
     the line whose scores add up to the most (best_cuts). Without `read`, each mark is one digit.
@@ -759,8 +761,9 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
     joins = np.array([np.count_nonzero(crossings[first:last] == 0) for first, last, _ in spans])
+    short = np.where(probabilities.argmax(axis=1) == 1, SHORT_ONE, SHORT)
     scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
-              - SHORT_COST * np.maximum(SHORT - heights, 0) - JOIN_COST * joins
+              - SHORT_COST * np.maximum(short - heights, 0) - JOIN_COST * joins
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]

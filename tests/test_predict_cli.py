@@ -487,6 +487,17 @@ def test_digits_joined_by_a_stroke_are_read_without_it(tmp_path, trained_model, 
     assert answer["number"] == number
 
 
+@pytest.mark.parametrize("number", ["01", "10"])
+def test_a_slanted_1_broken_in_the_middle_is_one_1(tmp_path, trained_model, number):
+    """Each half of a 1 whose stroke broke (a pen running dry, chalk) reads as a 1 alone, but is
+    half as tall as the line, and a 1 is as tall as the line."""
+    digits = {"0": browser.DIGITS[0], "1": [[(190, 40), (154, 122)], [(136, 162), (100, 245)]]}
+    strokes = [s for k, d in enumerate(number) for s in browser.squeezed(digits[d], 10 + k * 120, 0.5)]
+    browser.drawing(strokes).save(tmp_path / "broken.png")
+    answer = json.loads(run_predict("--json", tmp_path / "broken.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""
