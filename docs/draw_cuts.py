@@ -45,7 +45,8 @@ def main():
     own = marks == 1
     cols = np.flatnonzero(own.any(axis=0))
     paths = preprocess.cut_paths(own[:, cols[0]:cols[-1] + 1], height)
-    cut_at = [spans[k][0] for k in chosen[1:]]  # the first piece after each chosen cut
+    # the first piece after each chosen cut: where a chosen candidate starts or ends (a link left out has both)
+    cut_at = {spans[k][0] for k in chosen[1:]} | {spans[k][1] + 1 for k in chosen[:-1]}
 
     fig = plt.figure(figsize=(12, 4.6))
     ax = fig.add_axes([0.02, 0.3, 0.3, 0.58])
