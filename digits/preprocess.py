@@ -34,6 +34,9 @@ STRAIGHT = 0.05  # ... if its ink spreads across it less than its stroke's width
 ACROSS = 0.4  # ... and so is a level one, no taller than 3 stroke widths, across this share of its width
 INK_LEVEL = 0.35  # strokes: pixels at least this share of the darkest ink (lines of the paper are lighter)
 EDGE = 0.01  # marks this share of the image's longer side from its edge touch the edge
+FAINTER = 0.8  # a mark whose ink is nowhere this share as strong as the strongest mark's ...
+BROADER = 1.5  # ... whose strokes are this many times as wide ...
+FRAME = 0.5  # ... and which runs across this share of the image is a surface (a wall beside a board)
 SPECK = 0.03  # marks smaller than this share of the largest mark's area are specks
 SKEW = 8  # degrees: the lines of a sheet photographed askew are looked for up to this slope
 LINE_WIDTH = 3  # px: lines of ruled and squared paper are at most this thick at WORK_SIZE
@@ -302,7 +305,8 @@ def ink_mask(ink, paper=True):
     ruled or squared paper (if the image may show `paper`: the long straight strokes of a digit
     drawn on a computer are not a ruling), without marks that touch the image's edge (the edge
     of the sheet, the table, a dark corner) or long thin straight ones (a margin line) unless
-    nothing else is left, and without specks.
+    nothing else is left, without long marks fainter and broader than the strongest ink's (the
+    light wall beside a dark board), and without specks.
     """
     strong = ink >= INK_LEVEL
     lines = paper_lines(ink >= LINE_LEVEL, strong) if paper else np.zeros_like(strong)
@@ -326,6 +330,12 @@ def ink_mask(ink, paper=True):
         elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():
+        peaks = np.asarray(ndimage.maximum(ink, labels, np.arange(count + 1)))
+        pens = stroke_widths(labels, count)
+        brightest = np.argmax(np.where(inside > 0, peaks, -1))
+        long = np.array([0] + [max((r.stop - r.start) / mask.shape[0], (c.stop - c.start) / mask.shape[1])
+                               for r, c in ndimage.find_objects(labels)]) > FRAME
+        inside[(peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & long] = 0  # a wall
         areas = inside
     keep = areas >= max(4, SPECK * areas.max())
     return keep[labels]

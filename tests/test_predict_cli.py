@@ -498,6 +498,18 @@ def test_a_slanted_1_broken_in_the_middle_is_one_1(tmp_path, trained_model, numb
     assert answer["number"] == number
 
 
+def test_a_light_wall_beside_a_dark_board_is_not_taken_for_chalk(tmp_path, trained_model):
+    """A photo of chalk on a board that also shows the light wall beside it: the wall is light
+    like the chalk, and a broad bar of it holds more light than the digits together."""
+    chalk = Image.eval(browser.drawing(browser.written_narrow("47", 0.45, 100), width=260), lambda v: 255 - v)
+    board = Image.new("L", (640, 360), 40)
+    board.paste(Image.new("L", (60, 320), 150), (540, 20))  # the wall, clear of the photo's edge
+    board.paste(Image.eval(chalk.resize((37, 40)), lambda v: 40 + v * 190 // 255), (280, 160))
+    board.save(tmp_path / "board.png")
+    answer = json.loads(run_predict("--json", tmp_path / "board.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "47", answer
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""
