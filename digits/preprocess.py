@@ -318,10 +318,13 @@ def ink_mask(ink, paper=True):
     areas[0] = 0
     inside = areas.copy()
     inside[labels[edge_frame(labels.shape)]] = 0
-    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
-        length = max((rows.stop - rows.start) / mask.shape[0], (cols.stop - cols.start) / mask.shape[1])
+    objects, pens = ndimage.find_objects(labels), stroke_widths(labels, count)
+    height, width = mask.shape
+    lengths = np.array([0.0] + [max((rows.stop - rows.start) / height, (cols.stop - cols.start) / width)
+                                for rows, cols in objects])  # the share of the image a mark runs across
+    for label, (rows, cols) in enumerate(objects, 1):
+        length, pen = lengths[label], pens[label]
         own = labels[rows, cols] == label
-        pen = stroke_width(own)
         extent = max(rows.stop - rows.start, cols.stop - cols.start)
         if (length > LONGEST and pen * 8 < length * max(mask.shape)
                 and spread(own) < min(pen, STRAIGHT * extent)):
@@ -331,11 +334,9 @@ def ink_mask(ink, paper=True):
             inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():
         peaks = np.asarray(ndimage.maximum(ink, labels, np.arange(count + 1)))
-        pens = stroke_widths(labels, count)
         brightest = np.argmax(np.where(inside > 0, peaks, -1))
-        long = np.array([0] + [max((r.stop - r.start) / mask.shape[0], (c.stop - c.start) / mask.shape[1])
-                               for r, c in ndimage.find_objects(labels)]) > FRAME
-        inside[(peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & long] = 0  # a wall
+        wall = (peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & (lengths > FRAME)
+        inside[wall] = 0
         areas = inside
     keep = areas >= max(4, SPECK * areas.max())
     return keep[labels]
