@@ -322,9 +322,11 @@ def ink_mask(ink, paper=True):
     height, width = mask.shape
     lengths = np.array([0.0] + [max((rows.stop - rows.start) / height, (cols.stop - cols.start) / width)
                                 for rows, cols in objects])  # the share of the image a mark runs across
+    peaks = np.zeros(count + 1)  # each mark's strongest ink
     for label, (rows, cols) in enumerate(objects, 1):
         length, pen = lengths[label], pens[label]
         own = labels[rows, cols] == label
+        peaks[label] = ink[rows, cols][own].max()
         extent = max(rows.stop - rows.start, cols.stop - cols.start)
         if (length > LONGEST and pen * 8 < length * max(mask.shape)
                 and spread(own) < min(pen, STRAIGHT * extent)):
@@ -333,7 +335,6 @@ def ink_mask(ink, paper=True):
         elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():
-        peaks = np.asarray(ndimage.maximum(ink, labels, np.arange(count + 1)))
         brightest = np.argmax(np.where(inside > 0, peaks, -1))
         wall = (peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & (lengths > FRAME)
         inside[wall] = 0
