@@ -284,9 +284,9 @@ def strokes_above_background(gray, size):
         inside[0] = False
         if inside.any():
             marks = np.flatnonzero(inside)
-            peaks = ndimage.maximum(flat, labels, marks)
-            if top is None or max(peaks) > top:
-                top = max(peaks)
+            peaks = mark_peaks(flat, labels, count)[marks]
+            if top is None or peaks.max() > top:
+                top = peaks.max()
                 pen = stroke_width(flat * (labels == marks[np.argmax(peaks)]) > floor + 0.5 * (top - floor))
     if top is None:
         return flat, floor, flat.max(), None
@@ -318,21 +318,19 @@ def ink_mask(ink, paper=True):
     areas[0] = 0
     inside = areas.copy()
     inside[labels[edge_frame(labels.shape)]] = 0
-    objects, pens = ndimage.find_objects(labels), stroke_widths(labels, count)
+    objects, pens, peaks = ndimage.find_objects(labels), stroke_widths(labels, count), mark_peaks(ink, labels, count)
     height, width = mask.shape
     lengths = np.array([0.0] + [max((rows.stop - rows.start) / height, (cols.stop - cols.start) / width)
                                 for rows, cols in objects])  # the share of the image a mark runs across
-    peaks = np.zeros(count + 1)  # each mark's strongest ink
     for label, (rows, cols) in enumerate(objects, 1):
         length, pen = lengths[label], pens[label]
         own = labels[rows, cols] == label
-        peaks[label] = ink[rows, cols][own].max()
         extent = max(rows.stop - rows.start, cols.stop - cols.start)
-        if (length > LONGEST and pen * 8 < length * max(mask.shape)
+        if (length > LONGEST and pen * 8 < length * max(height, width)
                 and spread(own) < min(pen, STRAIGHT * extent)):
             inside[label] = 0  # a long thin straight mark (not a number written in one stroke, nor a
             # tall digit in a fat pen): the margin line, the edge of the sheet
-        elif (cols.stop - cols.start) > ACROSS * mask.shape[1] and rows.stop - rows.start < 3 * pen:
+        elif (cols.stop - cols.start) > ACROSS * width and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
     if inside.any():
         brightest = np.argmax(np.where(inside > 0, peaks, -1))
@@ -519,6 +517,14 @@ def stroke_width(mask):
     return stroke_widths(mask.astype(np.int32), 1)[1]
 
 
+def mark_peaks(values, labels, count):
+    """The largest of `values` in each of the `count` marks of a label image, by label (element 0:
+    the background's)."""
+    peaks = np.full(count + 1, -np.inf, values.dtype)
+    np.maximum.at(peaks, labels.ravel(), values.ravel())
+    return peaks
+
+
 def stroke_widths(labels, count):
     """The stroke width (see stroke_width) of each of the `count` marks of a label image, by label
     (element 0: the background's, 0)."""
@@ -675,10 +681,10 @@ def read_line(ink, labels, groups, height, read=None):
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
     than SHORT (SHORT_ONE if it is read as a 1), JOIN_COST for each gap between separate marks
     it spans and ROW_STROKES_COST per stroke its rows cross on average beyond ROW_STROKES.
-    Each cut between candidates costs
-    CUT_COST per stroke it crosses. A short piece cut through ink on both sides, the pen running
-    on from one digit to the next, may be left out (links). The reading is the way of cutting
-    the line whose scores add up to the most (best_cuts). Without `read`, each mark is one digit.
+    Each cut between candidates costs CUT_COST per stroke it crosses. A short piece cut through
+    ink on both sides, the pen running on from one digit to the next, may be left out (links).
+    The reading is the way of cutting the line whose scores add up to the most (best_cuts).
+    Without `read`, each mark is one digit.
     """
     mask, marks, scale, (top, left) = line_image(ink, labels, groups, height)
     height = height * scale
