@@ -25,6 +25,9 @@ CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 FLAT = 0.02  # a border whose pixels are within this of its median ...
 FLAT_SHARE = 0.95  # ... all but a few (where a digit runs into it) is of one flat colour
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
+RARER = 1.25  # the ink is the colour this many times rarer than the other where there is contrast ...
+CONTRAST = 0.3  # ... a range of levels around a pixel at least this share of the image's widest ...
+EXTREME = 0.25  # ... its pixels in this share of the range nearest the darkest or the lightest
 PEN_WINDOW = 6  # the background is what is wider than this many stroke widths of the darkest mark ...
 WIDEST_STROKE = 2  # ... and than this many of the widest stroke among the marks half as dark
 BACKGROUND = 1 / 4  # marks narrower than this share of the image's shorter side can be ink
@@ -202,19 +205,37 @@ def make_ink_light(gray):
     In a small image (MNIST's digits fill their middle), and in one whose border is of one flat
     colour that covers most of the image (made on a computer: a drawing, a screenshot), the
     background is the median of the border, and the ink the extreme, darkest or lightest pixel,
-    that lies farther from it. Otherwise (a photo) the ink is told by its shape: split at the
-    level halfway between the darkest and the lightest pixels, ink makes thin strokes, while the
-    other side makes the background, the paper, a table, and the holes of a 0 or an 8, which
-    are broad. The ink is the side whose marks that stay clear of the image's edge are thinner
-    (stroke width over size).
+    that lies farther from it. Otherwise (a photo) the ink is the rarer colour where there is
+    contrast (rarer_ink); where neither is RARER times as rare (a fat pen, a broad stroke of
+    chalk), the ink is told by its shape: split at the level halfway between the darkest and
+    the lightest pixels, ink makes thin strokes, while the other side makes the background,
+    the paper, a table, and the holes of a 0 or an 8, which are broad. The ink is the side whose
+    marks that stay clear of the image's edge are thinner (stroke width over size).
     """
     if max(gray.shape) <= SMALL or made_on_computer(gray):
         level = np.median(gray[border_mask(gray.shape)])
         return 1 - gray if level - gray.min() > gray.max() - level else gray
+    dark, light = rarer_ink(gray)
+    if max(dark, light) > RARER * min(dark, light):
+        return 1 - gray if dark < light else gray
     darkest, lightest = np.percentile(gray, [0.1, 99.9])
     split = (darkest + lightest) / 2
     light, dark = thinness(gray > split), thinness(gray <= split)
     return gray if light < dark else 1 - gray
+
+
+def rarer_ink(gray):
+    """(dark, light): how many pixels lie in the darkest and in the lightest EXTREME of the range
+    of levels around them (a window BACKGROUND of the image's shorter side wide, as the
+    background's), counting only where that range is at least CONTRAST of the image's widest
+    ranges. Strokes of ink are few beside the paper or board around them, whatever lies
+    farther away: a dark table, a shadow, a light wall."""
+    size = max(15, round(min(gray.shape) * BACKGROUND))
+    lowest = ndimage.minimum_filter(gray, size, mode="nearest")
+    contrast = ndimage.maximum_filter(gray, size, mode="nearest") - lowest
+    seen = contrast > max(MIN_CONTRAST, CONTRAST * np.percentile(contrast, 99))
+    level = (gray[seen] - lowest[seen]) / contrast[seen]  # 0 the darkest around, 1 the lightest
+    return np.count_nonzero(level < EXTREME), np.count_nonzero(level > 1 - EXTREME)
 
 
 def made_on_computer(gray):

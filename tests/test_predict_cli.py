@@ -510,6 +510,21 @@ def test_a_light_wall_beside_a_dark_board_is_not_taken_for_chalk(tmp_path, train
     assert answer.get("number") == "47", answer
 
 
+def test_pencil_on_a_sheet_lying_on_a_dark_table_is_read_as_dark_ink(tmp_path, trained_model):
+    """A photo of a sheet that lies wholly on a dark table, written on in pencil: the pencil is
+    lighter than halfway between the table and the paper, and the sheet is a light shape clear
+    of the photo's edge, but the pencil is the rarer colour around the digits, so it is the ink."""
+    pencil = browser.drawing(browser.written_narrow("47", 0.45, 100), width=260)
+    photo = Image.new("L", (640, 480), 35)
+    photo.paste(Image.new("L", (560, 400), 235), (40, 40))  # the sheet, clear of the photo's edge
+    photo.paste(Image.eval(pencil.resize((74, 80)), lambda v: 150 + v * 85 // 255), (280, 200))
+    noise = np.random.default_rng(0).normal(0, 3, (480, 640))
+    photo = Image.fromarray(np.clip(np.asarray(photo, float) + noise, 0, 255).astype(np.uint8))
+    photo.save(tmp_path / "sheet.png")
+    answer = json.loads(run_predict("--json", tmp_path / "sheet.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "47", answer
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""
