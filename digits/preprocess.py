@@ -322,14 +322,16 @@ def strokes_above_background(gray, size):
 
 
 def ink_mask(ink, paper=True):
-    """Where the strokes are: pixels at least INK_LEVEL of the darkest ink, without the lines of
-    ruled or squared paper (if the image may show `paper`: the long straight strokes of a digit
-    drawn on a computer are not a ruling), without marks that touch the image's edge (the edge
-    of the sheet, the table, a dark corner) or long thin straight ones (a margin line) unless
-    nothing else is left, without long marks fainter and broader than the strongest ink's (the
-    light wall beside a dark board), and without specks.
+    """Where the strokes are: pixels at least INK_LEVEL of the darkest ink and at most INK_LEVEL
+    fainter than the ink on both sides of them (a closing 3 px wide: a gap a pixel wide between
+    two strokes, or the hole of a loop in a fat pen, that blur has filled in, stays a gap),
+    without the lines of ruled or squared paper (if the image may show `paper`: the long
+    straight strokes of a digit drawn on a computer are not a ruling), without marks that touch
+    the image's edge (the edge of the sheet, the table, a dark corner) or long thin straight
+    ones (a margin line) unless nothing else is left, without long marks fainter and broader
+    than the strongest ink's (the light wall beside a dark board), and without specks.
     """
-    strong = ink >= INK_LEVEL
+    strong = (ink >= INK_LEVEL) & (ndimage.grey_closing(ink, size=(3, 3)) - ink <= INK_LEVEL)
     lines = paper_lines(ink >= LINE_LEVEL, strong) if paper else np.zeros_like(strong)
     mask = strong & ~lines
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))

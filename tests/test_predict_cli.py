@@ -525,6 +525,20 @@ def test_pencil_on_a_sheet_lying_on_a_dark_table_is_read_as_dark_ink(tmp_path, t
     assert answer.get("number") == "47", answer
 
 
+def test_a_small_number_in_a_fat_marker_keeps_the_holes_of_its_loops(tmp_path, trained_model):
+    """A photo of 300 written small in a fat marker: blur has nearly filled the holes of the 0s,
+    which stay holes because they are far fainter than the strokes around them."""
+    from PIL import ImageFilter
+
+    marker = browser.drawing(browser.written_narrow("300", 0.45, 100), width=340).filter(ImageFilter.MinFilter(13))
+    small = marker.resize((34, 28), Image.Resampling.LANCZOS).filter(ImageFilter.GaussianBlur(0.8))
+    photo = Image.new("L", (194, 148), 235)
+    photo.paste(Image.eval(small, lambda v: 30 + v * 205 // 255), (80, 60))
+    noise = np.random.default_rng(0).normal(0, 2, (148, 194))
+    Image.fromarray(np.clip(np.asarray(photo, float) + noise, 0, 255).astype(np.uint8)).save(tmp_path / "300.png")
+    answer = json.loads(run_predict("--json", tmp_path / "300.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "300", answer
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""

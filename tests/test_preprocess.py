@@ -394,3 +394,20 @@ def test_a_stroke_running_along_a_faint_ruled_line_is_not_cut_where_it_meets_it(
     gray[stroke] = 0.15
     mask = preprocess.ink_mask(preprocess.remove_background(preprocess.make_ink_light(gray)))
     assert not mask[60, 20:120].any() and not mask[100, 300:480].any()
+
+
+def test_the_hole_of_a_loop_that_blur_has_filled_in_stays_a_hole():
+    """Two narrow 0s in a fat pen, blurred: the middle of each hole is over INK_LEVEL of the ink,
+    but far fainter than the strokes on both sides of it, so the mask keeps the hole open."""
+    rows, cols = np.indices((200, 300))
+    loops = np.zeros((200, 300), bool)
+    for middle in (100, 200):
+        outer = ((rows - 100) / 40) ** 2 + ((cols - middle) / 14) ** 2 <= 1
+        inner = ((rows - 100) / 30) ** 2 + ((cols - middle) / 1.0) ** 2 <= 1  # a hole 2 px wide
+        loops |= outer & ~inner
+    ink = np.clip(ndimage.gaussian_filter(loops.astype(np.float32), 0.9) * 1.5, 0, 1)
+    assert ink[100, 100] > preprocess.INK_LEVEL  # the hole's middle, filled in
+    mask = preprocess.ink_mask(ink)
+    holes, count = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
+    assert count == 2 and not mask[100, 100] and not mask[100, 200]
+    assert mask[100, 92] and mask[100, 108] and mask[62, 100]  # the strokes stay
