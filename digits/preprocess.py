@@ -226,11 +226,11 @@ def make_ink_light(gray):
 
 def rarer_ink(gray):
     """(dark, light): how many pixels lie in the darkest and in the lightest EXTREME of the range
-    of levels around them (a window BACKGROUND of the image's shorter side wide, as the
-    background's), counting only where that range is at least CONTRAST of the image's widest
-    ranges. Strokes of ink are few beside the paper or board around them, whatever lies
-    farther away: a dark table, a shadow, a light wall."""
-    size = max(15, round(min(gray.shape) * BACKGROUND))
+    of levels around them (in the background's widest window, background_window), counting
+    only where that range is at least CONTRAST of the image's widest ranges. Strokes of ink are
+    few beside the paper or board around them, whatever lies farther away: a dark table, a
+    shadow, a light wall."""
+    size = background_window(gray.shape)
     lowest = ndimage.minimum_filter(gray, size, mode="nearest")
     contrast = ndimage.maximum_filter(gray, size, mode="nearest") - lowest
     seen = contrast > max(MIN_CONTRAST, CONTRAST * np.percentile(contrast, 99))
@@ -265,6 +265,12 @@ def thinness(mask):
     return float(np.average(widths[keep] / sizes[keep], weights=areas[1:][keep]))
 
 
+def background_window(shape):
+    """The widest window (px) within which the background is looked for: BACKGROUND of the
+    image's shorter side, at least 15 px."""
+    return max(15, round(min(shape) * BACKGROUND))
+
+
 def remove_background(gray, path="image"):
     """The background and its noise mapped to 0, the brightest ink to 1, clipped to [0, 1].
 
@@ -277,7 +283,7 @@ def remove_background(gray, path="image"):
     everything within 4 noise widths (median absolute deviation) of the typical level is
     background.
     """
-    widest = max(15, round(min(gray.shape) * BACKGROUND))
+    widest = background_window(gray.shape)
     flat, floor, top, window = strokes_above_background(gray, widest)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
