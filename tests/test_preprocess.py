@@ -411,3 +411,17 @@ def test_the_hole_of_a_loop_that_blur_has_filled_in_stays_a_hole():
     holes, count = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
     assert count == 2 and not mask[100, 100] and not mask[100, 200]
     assert mask[100, 92] and mask[100, 108] and mask[62, 100]  # the strokes stay
+
+
+def test_the_ink_is_the_rarer_colour_around_it_whatever_lies_farther_away():
+    """Pencil lighter than halfway between a dark table and the paper: the shape of the split
+    halfway finds no dark marks clear of the edge, but the pencil is the rarer colour."""
+    gray = np.full((300, 400), 0.1, np.float32)  # a dark table ...
+    gray[30:270, 40:360] = 0.9  # ... a sheet lying wholly on it ...
+    gray[110:190, 150:154] = gray[110:114, 150:200] = gray[110:190, 196:200] = 0.6  # ... a pencil 4 (roughly)
+    gray += np.random.default_rng(0).normal(0, 0.01, gray.shape).astype(np.float32)
+    dark, light = preprocess.rarer_ink(gray)
+    assert light > preprocess.RARER * dark
+    assert preprocess.make_ink_light(gray)[150, 152] > 0.3 > preprocess.make_ink_light(gray)[150, 175]
+    dark, light = preprocess.rarer_ink(1 - gray)  # chalk on a board beside a light wall
+    assert dark > preprocess.RARER * light
