@@ -215,9 +215,9 @@ def make_ink_light(gray):
     if max(gray.shape) <= SMALL or made_on_computer(gray):
         level = np.median(gray[border_mask(gray.shape)])
         return 1 - gray if level - gray.min() > gray.max() - level else gray
-    dark, light = rarer_ink(gray)
-    if max(dark, light) > RARER * min(dark, light):
-        return 1 - gray if dark < light else gray
+    darker, lighter = rarer_ink(gray)
+    if max(darker, lighter) > RARER * min(darker, lighter):
+        return 1 - gray if darker < lighter else gray
     darkest, lightest = np.percentile(gray, [0.1, 99.9])
     split = (darkest + lightest) / 2
     light, dark = thinness(gray > split), thinness(gray <= split)
@@ -814,7 +814,7 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
-    steps += [(k, k, 0.0, None) for k in links(spans, crossings, height)]  # the cut after a link is paid after it
+    steps += [(k, k, 0.0, None) for k in links(spans, crossings, heights)]  # the cut after a link is paid after it
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (n + 1)
@@ -828,13 +828,14 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
     return [k for k in chosen[::-1] if k is not None]
 
 
-def links(spans, crossings, height):
+def links(spans, crossings, heights):
     """The pieces that may be a stroke joining two digits rather than part of one, and be left
     out of the reading: cut from the pieces on both sides through ink, and less tall than SHORT
-    of the line's height (the pen running on from one digit to the next)."""
+    of the line's height (`heights`: each span's, in line heights; the pen running on from one
+    digit to the next)."""
     n = len(crossings) + 1
-    return [last for first, last, (top, _, bottom, _) in spans if first == last and 0 < last < n - 1
-            and crossings[last - 1] > 0 and crossings[last] > 0 and bottom - top < SHORT * height]
+    return [last for (first, last, _), tall in zip(spans, heights) if first == last and 0 < last < n - 1
+            and crossings[last - 1] > 0 and crossings[last] > 0 and tall < SHORT]
 
 
 def crop_to_ink(gray):
