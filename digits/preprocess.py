@@ -710,8 +710,8 @@ def read_line(ink, labels, groups, height, read=None):
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
     than SHORT (SHORT_ONE if it is read as a 1), JOIN_COST for each gap between separate marks
     it spans and ROW_STROKES_COST per stroke its rows cross on average beyond ROW_STROKES.
-    Each cut between candidates costs CUT_COST per stroke it crosses. A short piece cut through
-    ink on both sides, the pen running on from one digit to the next, may be left out (links).
+    Each cut between candidates costs CUT_COST per stroke it crosses. A short piece between two
+    others, the pen running on from one digit to the next, may be left out (links).
     The reading is the way of cutting the line whose scores add up to the most (best_cuts).
     Without `read`, each mark is one digit.
     """
@@ -814,7 +814,7 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
-    steps += [(k, k, 0.0, None) for k in links(spans, crossings, heights)]  # the cut after a link is paid after it
+    steps += [(k, k, -cost, None) for k, cost in links(spans, crossings, heights)]  # the cut after a link is paid after it
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (n + 1)
@@ -829,13 +829,28 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
 
 
 def links(spans, crossings, heights):
-    """The pieces that may be a stroke joining two digits rather than part of one, and be left
-    out of the reading: cut from the pieces on both sides through ink, and less tall than SHORT
-    of the line's height (`heights`: each span's, in line heights; the pen running on from one
-    digit to the next)."""
+    """[(piece, cost)]: the pieces that may be a stroke joining two digits rather than part of one,
+    and be left out of the reading at that cost. A link is less tall than SHORT of the line's
+    height (`heights`: each span's, in line heights) and lies between two pieces: either cut
+    from both through ink (the pen running on from one digit to the next; leaving it out costs
+    nothing), or apart from one or both and mostly clear of both neighbours' columns (the pen lifted
+    on the way; leaving it out costs JOIN_COST, as joining it to a digit across the gap would)."""
     n = len(crossings) + 1
-    return [last for (first, last, _), tall in zip(spans, heights) if first == last and 0 < last < n - 1
-            and crossings[last - 1] > 0 and crossings[last] > 0 and tall < SHORT]
+    boxes = {first: box for first, last, box in spans if first == last}
+
+    def clear(k):  # less than half of piece k's width shared with either neighbour's columns
+        _, left, _, right = boxes[k]
+        return all(min(right, boxes[j][3]) - max(left, boxes[j][1]) < (right - left) / 2 for j in (k - 1, k + 1))
+
+    found = []
+    for (first, last, _), tall in zip(spans, heights):
+        if first != last or not 0 < last < n - 1 or tall >= SHORT:
+            continue
+        if crossings[last - 1] > 0 and crossings[last] > 0:
+            found.append((last, 0.0))
+        elif clear(last):
+            found.append((last, JOIN_COST))
+    return found
 
 
 def crop_to_ink(gray):

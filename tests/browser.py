@@ -100,16 +100,19 @@ def written_narrow(number, width, step):
     return [stroke for k, digit in enumerate(number) for stroke in squeezed(DIGITS[int(digit)], 10 + k * step, width)]
 
 
-def written_joined(number, width, step):
+def written_joined(number, width, step, lifted=0.0):
     """As written_narrow, with the pen running on from the lower right of each digit to the
-    leftmost point of the next, dipping on the way, as in joined-up writing."""
+    leftmost point of the next, dipping on the way, as in joined-up writing; with `lifted`, the
+    joining stroke leaves out that share of each of its halves next to the digits."""
     strokes, before = [], []
     for k, digit in enumerate(number):
         digit = squeezed(DIGITS[int(digit)], 10 + k * step, width)
         if before:
             (x0, y0), (x1, y1) = (max((p for s in before for p in s), key=lambda p: p[0] + 0.5 * p[1]),
                                   min((p for s in digit for p in s), key=lambda p: p[0]))
-            strokes.append([(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2 + 20), (x1, y1)])
+            dip = ((x0 + x1) / 2, (y0 + y1) / 2 + 20)
+            strokes.append([(x0 + (dip[0] - x0) * lifted, y0 + (dip[1] - y0) * lifted), dip,
+                            (x1 + (dip[0] - x1) * lifted, y1 + (dip[1] - y1) * lifted)])
         strokes, before = strokes + digit, digit
     return strokes
 

@@ -539,6 +539,18 @@ def test_a_small_number_in_a_fat_marker_keeps_the_holes_of_its_loops(tmp_path, t
     answer = json.loads(run_predict("--json", tmp_path / "300.png", cwd=tmp_path, model=trained_model).stdout)
     assert answer.get("number") == "300", answer
 
+
+def test_a_joining_stroke_written_apart_from_both_digits_is_left_out(tmp_path, trained_model):
+    """17 and 73 in joined-up writing, the pen lifted at both ends of the joining stroke: the
+    stroke lies between the digits, apart from both, and is read as neither a digit nor a part of
+    one (the code before read 117 and 713, or 67 and 23)."""
+    for number in ("17", "73"):
+        browser.drawing(browser.written_joined(number, 0.45, 190, lifted=0.45), width=430).save(tmp_path / f"{number}.png")
+    answers = [json.loads(line) for line in run_predict("--json", tmp_path / "17.png", tmp_path / "73.png",
+                                                        cwd=tmp_path, model=trained_model).stdout.splitlines()]
+    assert [a.get("number") for a in answers] == ["17", "73"], answers
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""

@@ -88,8 +88,9 @@ def all_readings(n, spans, links=()):
     return readings + (all_readings(n - 1, spans, links) if n - 1 in links else [])
 
 
-def reading_score(reading, spans, probabilities, crossings, height, row_strokes):
-    """The score read_line's docstring defines, summed over a reading: the independent reference."""
+def reading_score(reading, spans, probabilities, crossings, height, row_strokes, links=None):
+    """The score read_line's docstring defines, summed over a reading, less the cost of each piece
+    left out (`links`: {piece: cost}): the independent reference."""
     total = 0.0
     for k in reading:
         first, last, (top, left, bottom, right) = spans[k]
@@ -100,7 +101,8 @@ def reading_score(reading, spans, probabilities, crossings, height, row_strokes)
                   - preprocess.JOIN_COST * np.count_nonzero(crossings[first:last] == 0)
                   - preprocess.ROW_STROKES_COST * max(row_strokes[k] - preprocess.ROW_STROKES, 0)
                   - (preprocess.CUT_COST * crossings[first - 1] if first else 0))
-    return total
+    covered = {p for k in reading for p in range(spans[k][0], spans[k][1] + 1)}
+    return total - sum(cost for p, cost in (links or {}).items() if p not in covered)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -114,14 +116,16 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     row_strokes = rng.uniform(1, 4, len(spans))
     chosen = preprocess.best_cuts(spans, probabilities, crossings, height, row_strokes)
     alone = {first: box for first, last, box in spans if first == last}
-    links = [k for k in range(1, n - 1) if crossings[k - 1] > 0 and crossings[k] > 0  # cut from both sides ...
-             and alone[k][2] - alone[k][0] < preprocess.SHORT * height]  # ... and short
+    # short pieces between two others (side by side here, sharing no columns) may be left out: for
+    # nothing if cut from both through ink, for a join's cost if apart from either
+    links = {k: 0.0 if crossings[k - 1] > 0 and crossings[k] > 0 else preprocess.JOIN_COST
+             for k in range(1, n - 1) if alone[k][2] - alone[k][0] < preprocess.SHORT * height}
     readings = all_readings(n, spans, links)
-    best = max(reading_score(r, spans, probabilities, crossings, height, row_strokes) for r in readings)
+    best = max(reading_score(r, spans, probabilities, crossings, height, row_strokes, links) for r in readings)
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
     assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
     assert all(k in links for a, b in zip(chosen, chosen[1:]) for k in range(spans[a][1] + 1, spans[b][0]))
-    assert reading_score(chosen, spans, probabilities, crossings, height, row_strokes) == pytest.approx(best)
+    assert reading_score(chosen, spans, probabilities, crossings, height, row_strokes, links) == pytest.approx(best)
 
 
 def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_better_without_it():
@@ -137,8 +141,28 @@ def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_bette
     tall = [(first, last, (0, left, 50, right)) for first, last, (_, left, _, right) in spans]
     chosen = preprocess.best_cuts(tall, probabilities, np.array([1.0, 1.0]), 50.0, row_strokes)  # not short: kept
     assert sorted(p for k in chosen for p in range(tall[k][0], tall[k][1] + 1)) == [0, 1, 2]
-    chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 1.0]), 50.0, row_strokes)  # a separate mark: kept
-    assert sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1)) == [0, 1, 2]
+    chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 1.0]), 50.0, row_strokes)  # apart from one:
+    assert sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1)) == [0, 1, 2]  # leaving it out costs
+
+
+def test_a_short_separate_stroke_between_two_digits_is_left_out_only_if_clear_of_their_columns():
+    """A stroke apart from both digits beside it (a joining stroke, the pen lifted on the way) is
+    left out when they read better without it than either reads with it, less JOIN_COST; one
+    lying over a digit's columns (the bar of a 5) is always part of a digit."""
+    def chosen_pieces(stroke):
+        boxes = {0: (0, 0, 50, 20), 1: stroke, 2: (0, 40, 50, 60)}
+        spans = [(first, last, (min(boxes[k][0] for k in range(first, last + 1)),
+                                min(boxes[k][1] for k in range(first, last + 1)), 50,
+                                max(boxes[k][3] for k in range(first, last + 1))))
+                 for first in range(3) for last in range(first, 3)]
+        confidence = {(0, 0): 0.99, (0, 1): 0.3, (0, 2): 0.3, (1, 1): 0.9, (1, 2): 0.3, (2, 2): 0.99}
+        probabilities = np.array([[confidence[first, last]] + [(1 - confidence[first, last]) / 9] * 9
+                                  for first, last, _ in spans])
+        chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 0.0]), 50.0, np.ones(len(spans)))
+        return sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1))
+
+    assert chosen_pieces((30, 22, 40, 38)) == [0, 2]  # low, between the digits: left out
+    assert chosen_pieces((0, 5, 10, 25)) == [0, 1, 2]  # over the first digit's columns: kept
 
 
 def ring(shape, centre, radii, width):
