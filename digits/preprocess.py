@@ -66,7 +66,8 @@ WIDE_COST = 3.0  # ... costs this much log-probability per line height beyond it
 SHORT = 0.6  # a candidate digit less tall than this share of the line's height ...
 SHORT_ONE = 0.8  # ... or read as a 1 and less tall than this share (a 1 is a stroke as tall as the line) ...
 SHORT_COST = 5.0  # ... costs this much log-probability per line height below it
-JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-probability per join
+JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-probability per join ...
+BROKEN = 0.05  # ... less, in proportion, across a gap narrower than this share of the line's height (a broken stroke)
 STEADY_ANGLES = (-10, 10)  # degrees: candidate digits are also read turned by these
 CUT_COST = 1.0  # a cut through ink costs this much log-probability per stroke crossed
 ROW_STROKES = 2.0  # a digit's rows cross at most this many strokes on average (all but 0.3% of MNIST's) ...
@@ -709,7 +710,9 @@ def read_line(ink, labels, groups, height, read=None):
     probability (averaged with those of the candidate turned a little, read_steadily), less
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
     than SHORT (SHORT_ONE if it is read as a 1), JOIN_COST for each gap between separate marks
-    it spans and ROW_STROKES_COST per stroke its rows cross on average beyond ROW_STROKES.
+    it spans (in proportion across a gap narrower than BROKEN of the line's height: a stroke
+    broken by chalk or a pen running dry) and ROW_STROKES_COST per stroke its rows cross on
+    average beyond ROW_STROKES.
     Each cut between candidates costs CUT_COST per stroke it crosses. A short piece between two
     others, the pen running on from one digit to the next, may be left out (links).
     The reading is the way of cutting the line whose scores add up to the most (best_cuts).
@@ -740,7 +743,21 @@ def cut_by_recognition(pieces, crossings, height, read):
     probabilities = read_candidates(owns, sizes, inputs, read)
     steady = read_steadily(inputs, probabilities, read)
     rows = np.array([strokes_per_row(own) for own in owns])
-    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, height, rows)
+    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, gaps_after(pieces), height, rows)
+
+
+def gaps_after(pieces):
+    """gaps[k]: the distance in px from piece k + 1 to piece k + 2 (numbered from 1 in
+    `pieces`), across the space between their nearest pixels of ink (0 where they touch)."""
+    boxes = ndimage.find_objects(pieces)
+    gaps = []
+    for k, (a, b) in enumerate(zip(boxes[:-1], boxes[1:]), 1):
+        rows = slice(min(a[0].start, b[0].start), max(a[0].stop, b[0].stop))
+        cols = slice(min(a[1].start, b[1].start), max(a[1].stop, b[1].stop))
+        both = pieces[rows, cols]
+        distance = ndimage.distance_transform_edt(both != k)
+        gaps.append(distance[both == k + 1].min() - 1)
+    return np.array(gaps, np.float64)
 
 
 def candidates(pieces, crossings, height, longest):
@@ -799,22 +816,27 @@ def read_steadily(inputs, probabilities, read):
     return np.mean([probabilities] + [read(t) for t in turned], axis=0)
 
 
-def best_cuts(spans, probabilities, crossings, height, row_strokes):
+def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     """The indices of the spans (first piece, last piece, box) that cover all the pieces but
-    links left out (see links) with the highest total score (see read_line; row_strokes: an
-    array of each span's strokes_per_row), left to right: for each piece, the best score of a
-    reading that ends with it, from the best of those that end where a candidate starts."""
+    links left out (see links) with the highest total score (see read_line; gaps: gaps_after;
+    row_strokes: an array of each span's strokes_per_row), left to right: for each piece, the
+    best score of a reading that ends with it, from the best of those that end where a
+    candidate starts. Leaving a link out costs JOIN_COST as it would be paid across the wider
+    of its two gaps: nothing for a stroke cut from both neighbours through ink, little for one
+    that nearly meets both."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
-    joins = np.array([np.count_nonzero(crossings[first:last] == 0) for first, last, _ in spans])
+    apart = np.where(crossings == 0, np.clip(gaps / (BROKEN * height), 0, 1), 0)  # joins paid across each cut
+    joins = np.array([apart[first:last].sum() for first, last, _ in spans])
     short = np.where(probabilities.argmax(axis=1) == 1, SHORT_ONE, SHORT)
     scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
               - SHORT_COST * np.maximum(short - heights, 0) - JOIN_COST * joins
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
-    steps += [(k, k, -cost, None) for k, cost in links(spans, crossings, heights)]  # the cut after a link is paid after it
+    steps += [(k, k, -JOIN_COST * max(apart[k - 1], apart[k]), None)
+              for k in links(spans, crossings, heights)]  # the cut after a link is paid after it
     best = np.full(n + 1, -np.inf)
     best[0] = 0.0
     came_from = [None] * (n + 1)
@@ -829,12 +851,11 @@ def best_cuts(spans, probabilities, crossings, height, row_strokes):
 
 
 def links(spans, crossings, heights):
-    """[(piece, cost)]: the pieces that may be a stroke joining two digits rather than part of one,
-    and be left out of the reading at that cost. A link is less tall than SHORT of the line's
-    height (`heights`: each span's, in line heights) and lies between two pieces: either cut
-    from both through ink (the pen running on from one digit to the next; leaving it out costs
-    nothing), or apart from one or both and mostly clear of both neighbours' columns (the pen lifted
-    on the way; leaving it out costs JOIN_COST, as joining it to a digit across the gap would)."""
+    """The pieces that may be a stroke joining two digits rather than part of one, and be left
+    out of the reading: less tall than SHORT of the line's height (`heights`: each span's, in
+    line heights), between two pieces, and either cut from both through ink (the pen running on
+    from one digit to the next) or, apart from one or both, mostly clear of both neighbours'
+    columns (the pen lifted on the way)."""
     n = len(crossings) + 1
     boxes = {first: box for first, last, box in spans if first == last}
 
@@ -842,15 +863,8 @@ def links(spans, crossings, heights):
         _, left, _, right = boxes[k]
         return all(min(right, boxes[j][3]) - max(left, boxes[j][1]) < (right - left) / 2 for j in (k - 1, k + 1))
 
-    found = []
-    for (first, last, _), tall in zip(spans, heights):
-        if first != last or not 0 < last < n - 1 or tall >= SHORT:
-            continue
-        if crossings[last - 1] > 0 and crossings[last] > 0:
-            found.append((last, 0.0))
-        elif clear(last):
-            found.append((last, JOIN_COST))
-    return found
+    return [last for (first, last, _), tall in zip(spans, heights) if first == last and 0 < last < n - 1
+            and tall < SHORT and ((crossings[last - 1] > 0 and crossings[last] > 0) or clear(last))]
 
 
 def crop_to_ink(gray):

@@ -117,17 +117,21 @@ def written_joined(number, width, step, lifted=0.0):
     return strokes
 
 
-def drawing(strokes, width=280):
+def drawing(strokes, width=280, dashes=None):
     """A PIL image of `strokes` drawn as the pad draws them: black, round pen, on a white canvas
-    280 px tall and `width` px wide (the pad's is 280)."""
+    280 px tall and `width` px wide (the pad's is 280). With dashes = (ink, skip), the pen leaves
+    ink along `ink` px of each stroke, then none along `skip` px, and so on (chalk skipping, a pen
+    running dry)."""
     from PIL import Image, ImageDraw
 
     image = Image.new("L", (width, 280), 255)
     pen = ImageDraw.Draw(image)
     for stroke in strokes:
-        points = densify(stroke, step=2)
-        for x, y in points:
-            pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill=0)
+        points, run = densify(stroke, step=2), 0.0
+        for k, (x, y) in enumerate(points):
+            run += math.dist(points[k - 1], (x, y)) if k else 0.0
+            if dashes is None or run % sum(dashes) < dashes[0]:
+                pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill=0)
     return image
 
 

@@ -88,9 +88,16 @@ def all_readings(n, spans, links=()):
     return readings + (all_readings(n - 1, spans, links) if n - 1 in links else [])
 
 
-def reading_score(reading, spans, probabilities, crossings, height, row_strokes, links=None):
-    """The score read_line's docstring defines, summed over a reading, less the cost of each piece
-    left out (`links`: {piece: cost}): the independent reference."""
+def join_cost(crossings, gaps, height, k):
+    """What read_line's docstring says a candidate pays for spanning the cut after piece k."""
+    if crossings[k] > 0:
+        return 0.0
+    return preprocess.JOIN_COST * min(1.0, max(gaps[k], 0.0) / (preprocess.BROKEN * height))
+
+
+def reading_score(reading, spans, probabilities, crossings, gaps, height, row_strokes, links=()):
+    """The score read_line's docstring defines, summed over a reading, less the cost of each of
+    the `links` left out (best_cuts' docstring): the independent reference."""
     total = 0.0
     for k in reading:
         first, last, (top, left, bottom, right) = spans[k]
@@ -98,11 +105,12 @@ def reading_score(reading, spans, probabilities, crossings, height, row_strokes,
                   - preprocess.WIDE_COST * max((right - left) / height - preprocess.WIDE, 0)
                   - preprocess.SHORT_COST * max((preprocess.SHORT_ONE if probabilities[k].argmax() == 1 else preprocess.SHORT)
                                                 - (bottom - top) / height, 0)
-                  - preprocess.JOIN_COST * np.count_nonzero(crossings[first:last] == 0)
+                  - sum(join_cost(crossings, gaps, height, j) for j in range(first, last))
                   - preprocess.ROW_STROKES_COST * max(row_strokes[k] - preprocess.ROW_STROKES, 0)
                   - (preprocess.CUT_COST * crossings[first - 1] if first else 0))
     covered = {p for k in reading for p in range(spans[k][0], spans[k][1] + 1)}
-    return total - sum(cost for p, cost in (links or {}).items() if p not in covered)
+    return total - sum(max(join_cost(crossings, gaps, height, p - 1), join_cost(crossings, gaps, height, p))
+                       for p in links if p not in covered)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -110,22 +118,21 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     rng = np.random.default_rng(seed)
     n, height = int(rng.integers(1, 7)), 50.0
     crossings = np.where(rng.random(n - 1) < 0.4, 0.0, rng.uniform(0.5, 3, n - 1))
+    gaps = rng.uniform(-2, 2 * preprocess.BROKEN * height, n - 1)  # overlapping, nearly touching, apart
     spans = [(first, last, (int(rng.integers(0, 30)), first * 20, int(rng.integers(30, 60)), (last + 1) * 20))
              for first in range(n) for last in range(first, min(n, first + preprocess.MAX_PIECES))]
     probabilities = rng.dirichlet(np.full(10, 0.3), len(spans))
     row_strokes = rng.uniform(1, 4, len(spans))
-    chosen = preprocess.best_cuts(spans, probabilities, crossings, height, row_strokes)
+    chosen = preprocess.best_cuts(spans, probabilities, crossings, gaps, height, row_strokes)
     alone = {first: box for first, last, box in spans if first == last}
-    # short pieces between two others (side by side here, sharing no columns) may be left out: for
-    # nothing if cut from both through ink, for a join's cost if apart from either
-    links = {k: 0.0 if crossings[k - 1] > 0 and crossings[k] > 0 else preprocess.JOIN_COST
-             for k in range(1, n - 1) if alone[k][2] - alone[k][0] < preprocess.SHORT * height}
+    # short pieces between two others (side by side here, sharing no columns) may be left out
+    links = [k for k in range(1, n - 1) if alone[k][2] - alone[k][0] < preprocess.SHORT * height]
     readings = all_readings(n, spans, links)
-    best = max(reading_score(r, spans, probabilities, crossings, height, row_strokes, links) for r in readings)
+    best = max(reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes, links) for r in readings)
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
     assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
     assert all(k in links for a, b in zip(chosen, chosen[1:]) for k in range(spans[a][1] + 1, spans[b][0]))
-    assert reading_score(chosen, spans, probabilities, crossings, height, row_strokes, links) == pytest.approx(best)
+    assert reading_score(chosen, spans, probabilities, crossings, gaps, height, row_strokes, links) == pytest.approx(best)
 
 
 def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_better_without_it():
@@ -136,12 +143,13 @@ def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_bette
     probabilities = np.array([[confidence[first, last]] + [(1 - confidence[first, last]) / 9] * 9
                               for first, last, _ in spans])
     row_strokes = np.ones(len(spans))
-    chosen = preprocess.best_cuts(spans, probabilities, np.array([1.0, 1.0]), 50.0, row_strokes)
+    apart = np.array([5.0, 5.0])  # px between the pieces where they are separate marks
+    chosen = preprocess.best_cuts(spans, probabilities, np.array([1.0, 1.0]), apart, 50.0, row_strokes)
     assert [spans[k][:2] for k in chosen] == [(0, 0), (2, 2)]
     tall = [(first, last, (0, left, 50, right)) for first, last, (_, left, _, right) in spans]
-    chosen = preprocess.best_cuts(tall, probabilities, np.array([1.0, 1.0]), 50.0, row_strokes)  # not short: kept
+    chosen = preprocess.best_cuts(tall, probabilities, np.array([1.0, 1.0]), apart, 50.0, row_strokes)  # not short: kept
     assert sorted(p for k in chosen for p in range(tall[k][0], tall[k][1] + 1)) == [0, 1, 2]
-    chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 1.0]), 50.0, row_strokes)  # apart from one:
+    chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 1.0]), apart, 50.0, row_strokes)  # apart from one:
     assert sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1)) == [0, 1, 2]  # leaving it out costs
 
 
@@ -158,11 +166,22 @@ def test_a_short_separate_stroke_between_two_digits_is_left_out_only_if_clear_of
         confidence = {(0, 0): 0.99, (0, 1): 0.3, (0, 2): 0.3, (1, 1): 0.9, (1, 2): 0.3, (2, 2): 0.99}
         probabilities = np.array([[confidence[first, last]] + [(1 - confidence[first, last]) / 9] * 9
                                   for first, last, _ in spans])
-        chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 0.0]), 50.0, np.ones(len(spans)))
+        gaps = np.array([stroke[1] - 20, 40 - max(stroke[3], 20)], float)
+        chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 0.0]), gaps, 50.0, np.ones(len(spans)))
         return sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1))
 
     assert chosen_pieces((30, 22, 40, 38)) == [0, 2]  # low, between the digits: left out
     assert chosen_pieces((0, 5, 10, 25)) == [0, 1, 2]  # over the first digit's columns: kept
+
+
+def test_separate_marks_nearly_touching_are_joined_into_one_digit_for_less():
+    """Two halves of a digit broken by chalk, each read as a digit at 0.9 and together at 0.99,
+    are one digit when their columns meet, two when they are BROKEN of the line's height apart."""
+    spans = [(0, 0, (0, 0, 50, 20)), (0, 1, (0, 0, 50, 40)), (1, 1, (0, 20, 50, 40))]
+    probabilities = np.array([[0.9] + [0.1 / 9] * 9, [0.99] + [0.01 / 9] * 9, [0.9] + [0.1 / 9] * 9])
+    for gap, pieces in ((0.0, [(0, 1)]), (preprocess.BROKEN * 50, [(0, 0), (1, 1)])):
+        chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0]), np.array([gap]), 50.0, np.ones(3))
+        assert [spans[k][:2] for k in chosen] == pieces, gap
 
 
 def ring(shape, centre, radii, width):
