@@ -743,21 +743,21 @@ def cut_by_recognition(pieces, crossings, height, read):
     probabilities = read_candidates(owns, sizes, inputs, read)
     steady = read_steadily(inputs, probabilities, read)
     rows = np.array([strokes_per_row(own) for own in owns])
-    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, gaps_after(pieces), height, rows)
+    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, gaps_after(pieces, crossings), height, rows)
 
 
-def gaps_after(pieces):
-    """gaps[k]: the distance in px from piece k + 1 to piece k + 2 (numbered from 1 in
-    `pieces`), across the space between their nearest pixels of ink (0 where they touch)."""
+def gaps_after(pieces, crossings):
+    """gaps[k]: the distance in px between piece k + 1 and piece k + 2 (numbered from 1 in
+    `pieces`), across the space between their nearest pixels of ink, where no cut through ink
+    parts them (crossings[k] 0; elsewhere 0)."""
     boxes = ndimage.find_objects(pieces)
-    gaps = []
-    for k, (a, b) in enumerate(zip(boxes[:-1], boxes[1:]), 1):
-        rows = slice(min(a[0].start, b[0].start), max(a[0].stop, b[0].stop))
-        cols = slice(min(a[1].start, b[1].start), max(a[1].stop, b[1].stop))
-        both = pieces[rows, cols]
-        distance = ndimage.distance_transform_edt(both != k)
-        gaps.append(distance[both == k + 1].min() - 1)
-    return np.array(gaps, np.float64)
+    gaps = np.zeros(len(crossings))
+    for k in np.flatnonzero(crossings == 0):
+        (top, left), (bottom, right) = ([min(a.start, b.start) for a, b in zip(boxes[k], boxes[k + 1])],
+                                        [max(a.stop, b.stop) for a, b in zip(boxes[k], boxes[k + 1])])
+        both = pieces[top:bottom, left:right]
+        gaps[k] = ndimage.distance_transform_edt(both != k + 1)[both == k + 2].min() - 1
+    return gaps
 
 
 def candidates(pieces, crossings, height, longest):
