@@ -473,7 +473,8 @@ def marks_in_line(mask, path="image"):
     Marks (connected groups of ink) that overlap horizontally by half the narrower one's
     width are pieces of one digit above each other (the bar of a 5). The line is that of the
     mark with the most ink on the line with the most ink; marks much smaller than that mark,
-    or away from its line, are dots and strays.
+    or away from its line, are dots and strays, and so are marks above or below it more than
+    its height beyond either end of it: only marks above or below the line make a second row.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -497,8 +498,10 @@ def marks_in_line(mask, path="image"):
     anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
-    keep = ((heights >= MIN_HEIGHT * height)  # not dots, commas, specks
-            & ((np.abs(middles - middle) <= height) | (ink >= STRAY * ink[anchor])))  # nor strays off the line
+    tall, level = heights >= MIN_HEIGHT * height, np.abs(middles - middle) <= height
+    lefts, rights = np.array([g[1] for g in groups]), np.array([g[3] for g in groups])
+    aside = np.maximum(lefts - rights[tall & level].max(), lefts[tall & level].min() - rights) > height
+    keep = tall & (level | ((ink >= STRAY * ink[anchor]) & ~aside))  # not dots, specks, nor strays off the line
     groups, middles = [g for g, kept in zip(groups, keep) if kept], middles[keep]
     if len(groups) > MAX_MARKS:
         raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "

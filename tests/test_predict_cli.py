@@ -579,6 +579,16 @@ def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
     assert [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()] == [str(d) for d in browser.DIGITS]
 
 
+def test_a_stroke_below_and_far_to_the_side_of_a_digit_is_not_a_second_row(tmp_path, trained_model):
+    """A 7 and, lower down and more than its height to the side of it, a stroke nearly as tall
+    (a line of the paper's squares left by the rest of the grid): the digit is read, where the
+    code before refused the image as not one line."""
+    seven = [[(350 + 0.4 * x, 40 + 0.4 * y) for x, y in stroke] for stroke in browser.DIGITS[7]]
+    browser.drawing(seven + [[(100, 180), (100, 250)]], width=500).save(tmp_path / "7.png")
+    result = run_predict(tmp_path / "7.png", cwd=tmp_path, model=trained_model)
+    assert result.returncode == 0 and result.stdout.split(": ", 1)[1].split()[0] == "7", result.stdout + result.stderr
+
+
 def test_two_rows_of_digits_are_refused_whatever_their_overlap(tmp_path, mnist, trained_model):
     _, labels = mnist["test"]
     top, bottom = tmp_path / "top.png", tmp_path / "bottom.png"
