@@ -472,9 +472,10 @@ def marks_in_line(mask, path="image"):
 
     Marks (connected groups of ink) that overlap horizontally by half the narrower one's
     width are pieces of one digit above each other (the bar of a 5). The line is that of the
-    mark with the most ink on the line with the most ink; marks much smaller than that mark,
-    or away from its line, are dots and strays, and so are marks above or below it more than
-    its height beyond either end of it: only marks above or below the line make a second row.
+    mark whose line (on_line) holds the most ink, and of such marks the one with the most ink;
+    its height is the line's. Marks much smaller than that mark, or away from its line, are dots
+    and strays, and so are marks above or below it more than its height beyond either end of
+    it: only marks above or below the line make a second row.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -492,9 +493,9 @@ def marks_in_line(mask, path="image"):
     ink = np.array([areas[g[4]].sum() for g in groups])
     heights = np.array([g[2] - g[0] for g in groups])
     middles = np.array([(g[0] + g[2]) / 2 for g in groups])
-    # the mark with the most ink on the line with the most ink (a bright strip by the edge, a
-    # smudge, may hold more ink than any one digit, but not more than the digits together),
-    # among the MAX_MARKS marks with the most ink
+    # the mark whose line holds the most ink, then with the most ink itself (a bright strip by
+    # the edge, a smudge, may hold more ink than any one digit, but not more than the digits
+    # together), among the MAX_MARKS marks with the most ink
     anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
