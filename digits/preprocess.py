@@ -757,9 +757,7 @@ def gaps_after(pieces, crossings):
     boxes = ndimage.find_objects(pieces)
     gaps = np.zeros(len(crossings))
     for k in np.flatnonzero(crossings == 0):
-        (top, left), (bottom, right) = ([min(a.start, b.start) for a, b in zip(boxes[k], boxes[k + 1])],
-                                        [max(a.stop, b.stop) for a, b in zip(boxes[k], boxes[k + 1])])
-        both = pieces[top:bottom, left:right]
+        both = pieces[tuple(slice(min(a.start, b.start), max(a.stop, b.stop)) for a, b in zip(boxes[k], boxes[k + 1]))]
         gaps[k] = ndimage.distance_transform_edt(both != k + 1)[both == k + 2].min() - 1
     return gaps
 

@@ -5,6 +5,7 @@ other binaries) and the selenium package.
 """
 
 import contextlib
+import itertools
 import math
 import os
 import shutil
@@ -111,10 +112,14 @@ def written_joined(number, width, step, lifted=0.0):
             (x0, y0), (x1, y1) = (max((p for s in before for p in s), key=lambda p: p[0] + 0.5 * p[1]),
                                   min((p for s in digit for p in s), key=lambda p: p[0]))
             dip = ((x0 + x1) / 2, (y0 + y1) / 2 + 20)
-            strokes.append([(x0 + (dip[0] - x0) * lifted, y0 + (dip[1] - y0) * lifted), dip,
-                            (x1 + (dip[0] - x1) * lifted, y1 + (dip[1] - y1) * lifted)])
+            strokes.append([toward(x0, y0, dip, lifted), dip, toward(x1, y1, dip, lifted)])
         strokes, before = strokes + digit, digit
     return strokes
+
+
+def toward(x, y, point, share):
+    """The point `share` of the way from (x, y) to `point`."""
+    return x + (point[0] - x) * share, y + (point[1] - y) * share
 
 
 def drawing(strokes, width=280, dashes=None):
@@ -127,9 +132,9 @@ def drawing(strokes, width=280, dashes=None):
     image = Image.new("L", (width, 280), 255)
     pen = ImageDraw.Draw(image)
     for stroke in strokes:
-        points, run = densify(stroke, step=2), 0.0
-        for k, (x, y) in enumerate(points):
-            run += math.dist(points[k - 1], (x, y)) if k else 0.0
+        points = densify(stroke, step=2)
+        runs = itertools.accumulate((math.dist(p, q) for p, q in zip(points, points[1:])), initial=0.0)  # px along it
+        for (x, y), run in zip(points, runs):
             if dashes is None or run % sum(dashes) < dashes[0]:
                 pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill=0)
     return image
