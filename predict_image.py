@@ -219,7 +219,9 @@ def number_text(path, results, args, prompted):
 
 
 def serve(args, params, meta):
-    """Run the drawing page's server until Ctrl-C."""
+    """Run the drawing page's server until Ctrl-C (or SIGTERM)."""
+    stopped_by = []
+    cli.stop_on_signals(stopped_by)  # from here on, Ctrl-C stops the server once its connections are closed
     from digits import web_server
 
     answer = functools.partial(page_answer, params, raw=args.raw, max_pixels=web_server.MAX_PIXELS)
@@ -235,11 +237,10 @@ def serve(args, params, meta):
         if everywhere:
             print("Listening on all of this computer's addresses: other computers can open the page too.")
         print("Press Ctrl-C to stop.", flush=True)
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("Stopped.")
+        server.serve_forever(stopped_by)
     finally:
         server.server_close()
+    print("Stopped.")
     return 0
 
 

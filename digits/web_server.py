@@ -30,7 +30,6 @@ import ipaddress
 import json
 import os
 import re
-import signal
 import socket
 import sys
 import threading
@@ -46,6 +45,7 @@ KINDS = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=u
          ".css": "text/css; charset=utf-8"}
 MAX_BYTES = 5_000_000  # larger request bodies are refused (413) before they are read
 MAX_PIXELS = 16_000_000  # larger images are refused before they are decoded
+POLL = 0.1  # s: how often a serving loop looks whether it has been asked to stop
 IMAGE_TYPES = ("image/png", "image/", "application/octet-stream")  # Content-Types of POST /predict
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")  # others: tornado's 405
@@ -370,7 +370,7 @@ class HTTPServer(tornado.httpserver.HTTPServer):
 
 class Server:
     """A site's server: listening from construction, serving from serve_forever() until
-    shutdown() (from another thread) or Ctrl-C.
+    shutdown() (from another thread) or a stop asked by a signal.
     """
 
     def __init__(self, sock, host, site, limits):
@@ -390,7 +390,8 @@ class Server:
         self.in_flight = {}  # request -> (images, body bytes) it holds
         self.loop = None
         self.http = None  # tornado's server, while serving
-        self.stopped = threading.Event()
+        self.stop_request = threading.Event()  # set by shutdown()
+        self.stopped = threading.Event()  # set when serve_forever() has ended
 
     def application(self):
         paths = {**{p: None for p in self.files}, **{p: None for p in self.site.routes}}
@@ -427,56 +428,26 @@ class Server:
     def release(self, request):
         self.in_flight.pop(request, None)
 
-    def serve_forever(self):
-        """Serve until shutdown() or, in the main thread, Ctrl-C (then KeyboardInterrupt is raised
-        once every connection is closed).
+    def serve_forever(self, stopped_by=()):
+        """Serve until shutdown() is called from another thread, or until the list `stopped_by`
+        (which cli.stop_on_signals fills on Ctrl-C) is no longer empty; it is looked at every
+        POLL seconds, so a signal needs nothing of the event loop, on any system.
         """
-        self.stopped.clear()
-        interrupted = []
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        masking = in_main_thread and hasattr(signal, "pthread_sigmask")  # Unix
-        if masking:  # a Ctrl-C while the loop is being made waits until the loop can take it
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        loop = None
+        loop = self.loop = asyncio.new_event_loop()
         try:
-            loop = self.loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self.stop_request = asyncio.Event()
-            if in_main_thread:
-                try:  # Unix: Ctrl-C ends serve() as shutdown() does
-                    loop.add_signal_handler(signal.SIGINT, lambda: (interrupted.append(True),
-                                                                   self.stop_request.set()))
-                except (NotImplementedError, AttributeError):
-                    pass  # Windows: Ctrl-C raises KeyboardInterrupt in run_until_complete
-            if masking:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            try:
-                loop.run_until_complete(self.serve())
-            except KeyboardInterrupt:
-                interrupted.append(True)
-                loop.run_until_complete(self.close_connections())
+            loop.run_until_complete(self.serve(stopped_by))
         finally:
-            if masking:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            if loop is not None:
-                if in_main_thread:
-                    try:
-                        loop.remove_signal_handler(signal.SIGINT)
-                    except (NotImplementedError, AttributeError):
-                        pass
-                loop.close()
-            asyncio.set_event_loop(None)
+            loop.close()
             self.stopped.set()
-        if interrupted:
-            raise KeyboardInterrupt
 
-    async def serve(self):
+    async def serve(self, stopped_by):
         self.http = HTTPServer(self.application(), max_header_size=self.limits.header_bytes,
                                max_body_size=MAX_BYTES, body_timeout=self.limits.deadline,
                                idle_connection_timeout=self.limits.deadline, decompress_request=False)
         self.http.site_server = self
         self.http.add_sockets([self.socket])
-        await self.stop_request.wait()
+        while not (self.stop_request.is_set() or stopped_by):
+            await asyncio.sleep(POLL)
         await self.close_connections()
 
     async def close_connections(self):
@@ -493,11 +464,8 @@ class Server:
 
     def shutdown(self):
         """Stop serve_forever() running in another thread, and wait until it has."""
-        if self.loop is not None and not self.loop.is_closed():
-            try:
-                self.loop.call_soon_threadsafe(self.stop_request.set)
-            except RuntimeError:  # the loop has just closed
-                return
+        self.stop_request.set()
+        if self.loop is not None:
             self.stopped.wait()
 
     def server_close(self):

@@ -203,12 +203,24 @@ def test_raw_serves_the_plain_resize(trained_model, test_pngs, mnist):
     np.testing.assert_allclose(answer["input"], mnist["test"][0][0] / 255, atol=5e-4)
 
 
-def test_ctrl_c_stops_the_server(trained_model):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_ctrl_c_stops_the_server(trained_model, signum):
     with serving(trained_model) as (process, _):
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0
     assert out.strip().splitlines()[-1] == "Stopped." and err == ""
+
+
+# Moments of the server's start: the event loop being made, the first line being printed, serving.
+@pytest.mark.parametrize("moment", ["_make_self_pipe", "print", "sleep"])
+def test_ctrl_c_at_any_moment_of_the_start_stops_the_server_cleanly(trained_model, moment):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "interrupted_at.py"), moment,
+                             os.path.join(ROOT, "predict_image.py"), "--serve", "--port", "0",
+                             "--model", str(trained_model)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "Stopped." and result.stderr == ""
 
 
 def test_a_missing_model_is_reported_at_start(tmp_path):

@@ -2,12 +2,11 @@
 (threadpoolctl, which finds the BLAS library its own way on each system, still reads
 /proc/self/maps here), no os.sched_getaffinity,
 no os.sysconf, no `resource` module, no C library that ctypes.CDLL(None) can name (Windows raises
-TypeError), no asyncio signal handlers (Windows' event loops have none).
+TypeError).
 
     python tests/without_linux.py SCRIPT [ARGS...]
 """
 
-import asyncio
 import builtins
 import ctypes
 import os
@@ -29,21 +28,12 @@ def cdll_without_none(name, *args, **kwargs):
     return real_cdll(name, *args, **kwargs)
 
 
-def no_signal_handlers(self, *args, **kwargs):
-    raise NotImplementedError
-
-
 builtins.open = open_without_proc
 ctypes.CDLL = cdll_without_none
 for name in ("sched_getaffinity", "sysconf"):
     if hasattr(os, name):
         delattr(os, name)
 sys.modules["resource"] = None  # `import resource` raises ImportError
-asyncio.AbstractEventLoop.add_signal_handler = no_signal_handlers
-asyncio.AbstractEventLoop.remove_signal_handler = no_signal_handlers
-for loop_class in vars(asyncio).get("SelectorEventLoop", object).__mro__:
-    if "add_signal_handler" in vars(loop_class):
-        loop_class.add_signal_handler = loop_class.remove_signal_handler = no_signal_handlers
 
 script, sys.argv = sys.argv[1], sys.argv[1:]
 sys.path[0] = os.path.dirname(os.path.abspath(script))
