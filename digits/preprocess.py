@@ -52,7 +52,7 @@ MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
 STICK = 0.02  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
-WIDER = 0.7  # ... and are also read widened to this share: the answer is the average of the two readings
+WIDER = (0.7, 0.85)  # ... and are also read widened to these shares: the answer is the average of the readings
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -799,14 +799,15 @@ def candidate_input(own, narrow=NARROW, size=None):
 
 def read_candidates(owns, sizes, inputs, read):
     """The network's probabilities for the candidate digits (masks `owns`, their extents `sizes`,
-    28x28 `inputs`): a narrow one (narrower than WIDER of its height, not a single stroke) is also
-    read widened to WIDER, and its probabilities are the average of the two readings, as the same
-    digit may be written in MNIST at either width."""
+    28x28 `inputs`): a narrow one (narrower than the least of WIDER of its height, not a single
+    stroke) is also read widened to each share in WIDER, and its probabilities are the average
+    of the readings, as the same digit may be written in MNIST at any of these widths."""
     probabilities = read(inputs)
-    narrow = [k for k, (width, height) in enumerate(sizes) if width < WIDER * height]
+    narrow = [k for k, (width, height) in enumerate(sizes) if width < min(WIDER) * height]
     if narrow:
-        wider = np.array([candidate_input(owns[k], WIDER, sizes[k]) for k in narrow], np.float32)
-        probabilities[narrow] = (probabilities[narrow] + read(wider)) / 2
+        wider = np.array([candidate_input(owns[k], share, sizes[k]) for share in WIDER for k in narrow], np.float32)
+        readings = read(wider).reshape(len(WIDER), len(narrow), -1)
+        probabilities[narrow] = (probabilities[narrow] + readings.sum(axis=0)) / (1 + len(WIDER))
     return probabilities
 
 

@@ -561,6 +561,18 @@ def test_a_number_in_broken_strokes_is_read_digit_for_digit(tmp_path, trained_mo
     assert answer.get("number") == "304", answer
 
 
+def test_a_narrow_2_in_a_photo_is_read_as_a_2_not_a_1(tmp_path, mnist, trained_model):
+    """A photo of 42 on squared paper, the 2 written a third as wide as tall: read at MNIST's
+    narrowest widths only, the 2 was a 1."""
+    import photos
+
+    images, labels = mnist["test"]
+    data, label = photos.make_photo(np.random.default_rng(221), images.reshape(-1, 28, 28), labels, "squared", 2)
+    (tmp_path / "42.jpg").write_bytes(data)
+    answer = json.loads(run_predict("--json", tmp_path / "42.jpg", cwd=tmp_path, model=trained_model).stdout)
+    assert label == "42" and answer.get("number") == "42", answer
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""

@@ -317,6 +317,28 @@ def test_a_narrow_8_is_widened_and_a_slanted_1_is_not():
         assert (width >= 0.5 * height) == widened, (width, height)
 
 
+def test_a_narrow_digit_is_read_at_every_width_of_wider_and_a_single_stroke_at_its_own():
+    """A narrow 8's probabilities are the average of its readings widened to NARROW and to each
+    share of WIDER; a 1, a single stroke, is read once, as it is."""
+    eight = stroke_mask((130, 60), [(30, 10), (45, 35), (15, 90), (30, 118), (45, 90), (15, 35), (30, 10)], 10)
+    one = stroke_mask((130, 60), [(50, 8), (12, 120)], 14)
+    owns = [eight, one]
+    sizes = [preprocess.extent(own) for own in owns]
+    inputs = np.array([preprocess.candidate_input(own, preprocess.NARROW, size) for own, size in zip(owns, sizes)])
+    weights = np.random.default_rng(0).normal(size=(784, 10))
+
+    def read(x):  # any function of the input will do: a fixed random linear map, softmaxed
+        z = x.reshape(len(x), -1) @ weights
+        return np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+
+    got = preprocess.read_candidates(owns, sizes, inputs, read)
+    shares = (preprocess.NARROW, *preprocess.WIDER)
+    assert len(shares) == 3 and max(shares) < 1
+    expected_eight = np.mean([read(preprocess.candidate_input(eight, share, sizes[0])[None])[0] for share in shares], axis=0)
+    np.testing.assert_allclose(got[0], expected_eight, rtol=1e-5)
+    np.testing.assert_allclose(got[1], read(inputs[1:])[0], rtol=1e-5)
+
+
 def test_a_narrow_0_in_a_fat_pen_keeps_its_loop_open():
     zero = ring((130, 50), (65, 25), (58, 10), 8)  # a fifth of its height wide, the pen a third of that
     digit = preprocess.centre_by_mass(preprocess.scale_to_box(preprocess.crop_to_ink(preprocess.digit_ink(zero))))
