@@ -1,8 +1,8 @@
 """Where Linux's extras are missing (macOS, Windows): the scripts and both pages still work.
 
 tests/without_linux.py runs a script with /proc/stat, /proc/meminfo, os.sched_getaffinity,
-os.sysconf, the `resource` module, ctypes.CDLL(None) and asyncio's signal handlers taken away;
-the functions that use them are also tested one by one.
+os.sysconf, the `resource` module and ctypes.CDLL(None) taken away; the functions that use
+them are also tested one by one.
 """
 
 import builtins
