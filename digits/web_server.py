@@ -441,6 +441,8 @@ class Server:
             self.stopped.set()
 
     async def serve(self, stopped_by):
+        if self.stop_request.is_set():  # shut down before it began: its socket may be closed already
+            return
         self.http = HTTPServer(self.application(), max_header_size=self.limits.header_bytes,
                                max_body_size=MAX_BYTES, body_timeout=self.limits.deadline,
                                idle_connection_timeout=self.limits.deadline, decompress_request=False)

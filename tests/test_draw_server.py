@@ -251,6 +251,18 @@ def test_bad_serve_options_are_one_line(tmp_path, trained_model, args, words):
 
 
 
+def test_a_server_shut_down_before_it_began_to_serve_does_not_serve():
+    """train.py --watch starts the page's server in a thread and shuts it down when training
+    ends: should the thread begin only after that, it ends at once, its socket closed or not."""
+    server = web_server.make_server("127.0.0.1", 0, web_server.drawing_page(lambda image: {}, {}))
+    server.shutdown()
+    server.server_close()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and server.http is None
+
+
 def test_a_failure_inside_the_server_is_a_500_and_serving_goes_on(capsys):
     def answer(image_bytes):
         if image_bytes == b"bug":
