@@ -87,23 +87,23 @@ def expand_paths(paths):
             yield path, None
 
 
-def network_layers(params, digit_image):
-    """(A1, A2) for a 28x28 image in [0, 1]: the hidden activations and the 10 probabilities."""
+def hidden_layer(params, digit_image):
+    """A1, the 128 hidden activations, for a 28x28 image in [0, 1]."""
     X = digit_image.reshape(784, 1).astype(params["W1"].dtype)
-    _, A1, _, A2 = network.forward_prop(params, X)
-    return A1[:, 0], A2[:, 0]
+    return network.forward_prop(params, X)[1][:, 0]
 
 
 def page_answer(params, image_bytes, raw=False, max_pixels=preprocess.MAX_PIXELS):
     """What the drawing page shows for an image sent as bytes: for its first digit, the digit,
-    its confidence, the 10 probabilities, the 28x28 input and the hidden activations A1; the
-    number the digits read, the confidence of that reading (the product of the digits'), and the
-    same for each digit under "digits", with why (for each digit d: the contributions x_i T[d, i]
-    of the 784 pixels to its logit, the template T[d], their sum and the constant c[d]).
+    its confidence and the 10 probabilities, as predict_image.py answers for the same image, the
+    28x28 input and its hidden activations A1; the number the digits read, the confidence of that
+    reading (the product of the digits'), and the same for each digit under "digits", with why
+    (for each digit d: the contributions x_i T[d, i] of the 784 pixels of the input to its logit,
+    the template T[d], their sum and the constant c[d]).
     """
     digits, reading = [], 1.0
-    for digit_image, box, _ in reader.digits_in(params, io.BytesIO(image_bytes), raw, "sent image", max_pixels):
-        A1, A2 = network_layers(params, digit_image)
+    for digit_image, box, A2 in reader.digits_in(params, io.BytesIO(image_bytes), raw, "sent image", max_pixels):
+        A1 = hidden_layer(params, digit_image)
         digit = int(A2.argmax())
         reading *= float(A2[digit])
         C, c, T = reader.contributions(params, digit_image)

@@ -22,6 +22,7 @@ from PIL import Image
 
 from digits import web_server
 from digits import preprocess
+import browser
 from browser import serving
 from conftest import ROOT, assert_clean_error, request, run_script
 from digits.model_file import load_model
@@ -106,6 +107,25 @@ def test_predict_answers_as_predict_image_does(tmp_path, server, test_pngs, trai
         np.testing.assert_allclose(answer["input"], X[:, 0], atol=5e-4)
         A1 = np.maximum(0, params["W1"].astype(np.float64) @ X + params["b1"])
         np.testing.assert_allclose(answer["hidden"], A1[:, 0], atol=1e-3)
+
+
+def test_a_drawing_is_answered_as_predict_image_answers_it(tmp_path, server, trained_model):
+    """The page's answer is the command line's, also where the answer averages several readings
+    (every digit is also read with a thinner pen, a narrow one at more widths): a 2, a narrow 2
+    and a number."""
+    drawings = {"2": browser.DIGITS[2], "narrow2": browser.written_narrow("2", 0.3, 60),
+                "47": browser.NUMBERS["47"]()}
+    for name, strokes in drawings.items():
+        browser.drawing(strokes).save(tmp_path / f"{name}.png")
+    result = run_script("predict_image.py", "--json", "--model", trained_model,
+                        *(tmp_path / f"{name}.png" for name in drawings), cwd=tmp_path)
+    for name, line in zip(drawings, result.stdout.splitlines()):
+        printed = json.loads(line)
+        answer = predict(server, (tmp_path / f"{name}.png").read_bytes())
+        read = printed.get("digits", [printed])
+        assert answer["number"] == "".join(str(d["digit"]) for d in read), name
+        assert [d["probabilities"] for d in answer["digits"]] == [d["probabilities"] for d in read], name
+        assert [d["confidence"] for d in answer["digits"]] == [d["confidence"] for d in read], name
 
 
 def blank_png(size):

@@ -573,6 +573,18 @@ def test_a_narrow_2_in_a_photo_is_read_as_a_2_not_a_1(tmp_path, mnist, trained_m
     assert label == "42" and answer.get("number") == "42", answer
 
 
+def test_a_small_2_in_a_fine_pen_is_read_as_a_2_not_an_8(tmp_path, mnist, trained_model):
+    """A photo of a 2 about 50 px tall on ruled paper, in a fine pen, its strokes crossing above
+    its foot: redrawn with MNIST's pen alone, the crossing closed into a loop and it read 8."""
+    import photos
+
+    images, labels = mnist["test"]
+    data, label = photos.make_photo(np.random.default_rng(283), images.reshape(-1, 28, 28), labels, "ruled", 1)
+    (tmp_path / "2.jpg").write_bytes(data)
+    answer = json.loads(run_predict("--json", tmp_path / "2.jpg", cwd=tmp_path, model=trained_model).stdout)
+    assert label == "2" and answer.get("digit") == 2, answer
+
+
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
     """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
     longer cut into a 6 and a 4 for its width."""
