@@ -166,8 +166,8 @@ def result_text(path, results, args, prompted, params):
                           allow_nan=False)
     text = (number_text if len(results) > 1 else digit_text)(path, results, args, prompted)
     if args.why:
-        text += "".join(f"\n{why_text(reader.why(params, image), k if len(results) > 1 else None)}"
-                        for k, (image, _, _) in enumerate(results, 1))
+        text += "".join(f"\n{why_text(reader.why(params, image, int(p.argmax())), k if len(results) > 1 else None)}"
+                        for k, (image, _, p) in enumerate(results, 1))
     return text
 
 

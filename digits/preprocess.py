@@ -53,7 +53,6 @@ MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be writt
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
 STICK = 0.02  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
 WIDER = (0.7, 0.85)  # ... and are also read widened to these shares: the answer is the average of the readings
-THIN = 0.7  # every digit is also read redrawn with a pen this share of MNIST's typical stroke (STROKE)
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -654,11 +653,11 @@ def line_pieces(mask, marks, height):
     return pieces, np.array(crossings)
 
 
-def digit_ink(own, narrow=NARROW, size=None, stroke=STROKE):
+def digit_ink(own, narrow=NARROW, size=None):
     """One digit's ink from the mask of its strokes: widened to `narrow` of its height if it is
-    narrower (`size`: its extent, if known), then redrawn with a pen `stroke` px wide once the
-    digit is scaled into MNIST's 20x20 box (MNIST's typical stroke by default). Widened before it
-    is redrawn, so that the pen is the same in both directions and a narrow loop stays open.
+    narrower (`size`: its extent, if known), then redrawn with MNIST's pen for its size. Widened
+    before it is redrawn, so that the pen is the same in both directions and a narrow loop stays
+    open.
     """
     width, height = extent(own) if size is None else size
     if width < narrow * height:
@@ -666,7 +665,7 @@ def digit_ink(own, narrow=NARROW, size=None, stroke=STROKE):
         own = own[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
         wide = (round(narrow * own.shape[0]), own.shape[0])
         own = np.asarray(Image.fromarray(own, mode="F").resize(wide, Image.Resampling.BILINEAR)) >= 0.5
-    target, now = stroke * max(own.shape) / BOX, stroke_width(own)
+    target, now = STROKE * max(own.shape) / BOX, stroke_width(own)
     radius = round(abs(target - now) / 2)
     if radius and now < 0.75 * target:
         own = ndimage.binary_dilation(np.pad(own, radius), disk(radius))
@@ -792,29 +791,24 @@ def candidate_mask(pieces, span):
     return (pieces[top:bottom, left:right] > first) & (pieces[top:bottom, left:right] <= last + 1)
 
 
-def candidate_input(own, narrow=NARROW, size=None, stroke=STROKE):
+def candidate_input(own, narrow=NARROW, size=None):
     """The 28x28 input of a candidate digit from the mask of its strokes (`size`: their extent, if
-    known): redrawn (digit_ink, with a pen `stroke` px wide), cropped, scaled to the 20x20 box
-    and centred by mass."""
-    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own, narrow, size, stroke))))
+    known): redrawn (digit_ink), cropped, scaled to the 20x20 box and centred by mass."""
+    return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own, narrow, size))))
 
 
 def read_candidates(owns, sizes, inputs, read):
     """The network's probabilities for the candidate digits (masks `owns`, their extents `sizes`,
-    28x28 `inputs`), each the average of its readings, all made in one matrix product: as it is
-    and redrawn with a pen THIN of MNIST's typical stroke, and so again widened to each share in
-    WIDER for a narrow one (narrower than the least of them, not a single stroke): MNIST's
-    writers used finer and broader pens, and wrote the same digit at any of these widths."""
+    28x28 `inputs`): a narrow one (narrower than the least of WIDER of its height, not a single
+    stroke) is also read widened to each share in WIDER, and its probabilities are the average
+    of the readings, as the same digit may be written in MNIST at any of these widths."""
+    probabilities = read(inputs)
     narrow = [k for k, (width, height) in enumerate(sizes) if width < min(WIDER) * height]
-    drawn = [(k, share, stroke) for share, stroke in [(NARROW, THIN * STROKE)] for k in range(len(owns))]
-    drawn += [(k, share, stroke) for share in WIDER for stroke in (STROKE, THIN * STROKE) for k in narrow]
-    readings = read(np.concatenate([inputs, np.array([candidate_input(owns[k], share, sizes[k], stroke)
-                                                      for k, share, stroke in drawn], np.float32)]))
-    total, count = readings[:len(owns)].copy(), np.ones(len(owns))
-    for (k, _, _), reading in zip(drawn, readings[len(owns):]):
-        total[k] += reading
-        count[k] += 1
-    return total / count[:, None]
+    if narrow:
+        wider = np.array([candidate_input(owns[k], share, sizes[k]) for share in WIDER for k in narrow], np.float32)
+        readings = read(wider).reshape(len(WIDER), len(narrow), -1)
+        probabilities[narrow] = (probabilities[narrow] + readings.sum(axis=0)) / (1 + len(WIDER))
+    return probabilities
 
 
 def read_steadily(inputs, probabilities, read):

@@ -75,7 +75,7 @@ def answer(digits, params=None):
         digit = int(p.argmax())
         return {"digit": digit, "confidence": round(float(p[digit]), 6), "probabilities": rounded(p, 6),
                 **({"box": list(box)} if len(digits) > 1 else {}),
-                **({"why": why(params, image)} if params is not None else {})}
+                **({"why": why(params, image, digit)} if params is not None else {})}
 
     read = [one(*digit) for digit in digits]
     if len(read) == 1:
@@ -93,14 +93,14 @@ def contributions(params, digit_image):
     return T * x.T, c[:, 0], T
 
 
-def why(params, digit_image, pushed=10):
-    """Why the network reads the digit it does in a 28x28 input: its logit Z2[d], the part of it
-    from the pixels (sum_i x_i T[d, i]) and from the constant c[d], and the `pushed` pixels that
-    added most to it, as [row, column, contribution].
+def why(params, digit_image, digit=None, pushed=10):
+    """Why the network reads `digit` (by default the digit of the largest logit) in a 28x28 input:
+    its logit Z2[d], the part of it from the pixels (sum_i x_i T[d, i]) and from the constant
+    c[d], and the `pushed` pixels that added most to it, as [row, column, contribution].
     """
     C, c, _ = contributions(params, digit_image)
     pixels = C.sum(axis=1, dtype=np.float64)
-    digit = int((pixels + c).argmax())
+    digit = int((pixels + c).argmax()) if digit is None else digit
     most = np.argsort(-C[digit], kind="stable")[:pushed]
     return {"digit": digit, "logit": round(float(pixels[digit] + c[digit]), 4),
             "from_pixels": round(float(pixels[digit]), 4), "constant": round(float(c[digit]), 4),

@@ -111,8 +111,7 @@ def test_predict_answers_as_predict_image_does(tmp_path, server, test_pngs, trai
 
 def test_a_drawing_is_answered_as_predict_image_answers_it(tmp_path, server, trained_model):
     """The page's answer is the command line's, also where the answer averages several readings
-    (every digit is also read with a thinner pen, a narrow one at more widths): a 2, a narrow 2
-    and a number."""
+    (a narrow digit is also read widened): a 2, a narrow 2 and a number."""
     drawings = {"2": browser.DIGITS[2], "narrow2": browser.written_narrow("2", 0.3, 60),
                 "47": browser.NUMBERS["47"]()}
     for name, strokes in drawings.items():

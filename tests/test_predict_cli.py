@@ -573,16 +573,17 @@ def test_a_narrow_2_in_a_photo_is_read_as_a_2_not_a_1(tmp_path, mnist, trained_m
     assert label == "42" and answer.get("number") == "42", answer
 
 
-def test_a_small_2_in_a_fine_pen_is_read_as_a_2_not_an_8(tmp_path, mnist, trained_model):
-    """A photo of a 2 about 50 px tall on ruled paper, in a fine pen, its strokes crossing above
-    its foot: redrawn with MNIST's pen alone, the crossing closed into a loop and it read 8."""
-    import photos
+def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
+    """A very narrow 2 in a fat pen is read at three widths: its input as shown reads 2, the
+    average of the three readings 8. --why explains the digit answered."""
+    from PIL import ImageFilter
 
-    images, labels = mnist["test"]
-    data, label = photos.make_photo(np.random.default_rng(283), images.reshape(-1, 28, 28), labels, "ruled", 1)
-    (tmp_path / "2.jpg").write_bytes(data)
-    answer = json.loads(run_predict("--json", tmp_path / "2.jpg", cwd=tmp_path, model=trained_model).stdout)
-    assert label == "2" and answer.get("digit") == 2, answer
+    drawn = browser.drawing(browser.written_narrow("2", 0.2, 100), width=200).filter(ImageFilter.MinFilter(9))
+    drawn.save(tmp_path / "narrow.png")
+    answer = json.loads(run_predict("--json", "--why", tmp_path / "narrow.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["why"]["digit"] == answer["digit"], answer["why"]
+    lines = run_predict("--why", tmp_path / "narrow.png", cwd=tmp_path, model=trained_model).stdout.splitlines()
+    assert lines[0].split(": ")[1].split()[0] == lines[1].split()[1].rstrip(":") == str(answer["digit"]), lines
 
 
 def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
