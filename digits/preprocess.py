@@ -500,8 +500,9 @@ def marks_in_line(mask, path="image"):
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
     tall, level = heights >= MIN_HEIGHT * height, np.abs(middles - middle) <= height
+    line = tall & level  # the marks of the line itself
     lefts, rights = np.array([g[1] for g in groups]), np.array([g[3] for g in groups])
-    aside = np.maximum(lefts - rights[tall & level].max(), lefts[tall & level].min() - rights) > height
+    aside = np.maximum(lefts - rights[line].max(), lefts[line].min() - rights) > height
     keep = tall & (level | ((ink >= STRAY * ink[anchor]) & ~aside))  # not dots, specks, nor strays off the line
     groups, middles = [g for g, kept in zip(groups, keep) if kept], middles[keep]
     if len(groups) > MAX_MARKS:

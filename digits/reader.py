@@ -93,14 +93,13 @@ def contributions(params, digit_image):
     return T * x.T, c[:, 0], T
 
 
-def why(params, digit_image, digit=None, pushed=10):
-    """Why the network reads `digit` (by default the digit of the largest logit) in a 28x28 input:
-    its logit Z2[d], the part of it from the pixels (sum_i x_i T[d, i]) and from the constant
-    c[d], and the `pushed` pixels that added most to it, as [row, column, contribution].
+def why(params, digit_image, digit, pushed=10):
+    """Why the network reads `digit` (the digit answered) in a 28x28 input: its logit Z2[d], the
+    part of it from the pixels (sum_i x_i T[d, i]) and from the constant c[d], and the `pushed`
+    pixels that added most to it, as [row, column, contribution].
     """
     C, c, _ = contributions(params, digit_image)
     pixels = C.sum(axis=1, dtype=np.float64)
-    digit = int((pixels + c).argmax()) if digit is None else digit
     most = np.argsort(-C[digit], kind="stable")[:pushed]
     return {"digit": digit, "logit": round(float(pixels[digit] + c[digit]), 4),
             "from_pixels": round(float(pixels[digit]), 4), "constant": round(float(c[digit]), 4),
