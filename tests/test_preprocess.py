@@ -339,6 +339,29 @@ def test_a_narrow_digit_is_read_at_every_width_of_wider_and_a_single_stroke_at_i
     np.testing.assert_allclose(got[1], read(inputs[1:])[0], rtol=1e-5)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_strokes_are_redrawn_with_a_round_pen_as_binary_morphology_does(seed):
+    """digit_ink grows thin strokes and thins fat ones by a round pen of radius r (the offsets
+    of r² + r or less): the same pixels as scipy's binary dilation and erosion with that disk."""
+    rng = np.random.default_rng(seed)
+    points = [(float(rng.uniform(5, 75)), float(rng.uniform(5, 115))) for _ in range(5)]  # (x, y)
+    for pen in (2, 17, 30):  # grown, as it is, thinned
+        own = stroke_mask((120, 80), points, pen)
+        target, now = preprocess.STROKE * max(own.shape) / preprocess.BOX, preprocess.stroke_width(own)
+        radius = round(abs(target - now) / 2)
+        offsets = np.indices((2 * radius + 1, 2 * radius + 1)) - radius
+        disk = (offsets**2).sum(axis=0) <= radius**2 + radius
+        if now < 0.75 * target:
+            expected = ndimage.binary_dilation(np.pad(own, radius), disk)
+        elif now > 1.33 * target:
+            expected = ndimage.binary_erosion(own, disk)
+            expected = expected if expected.sum() > 0.3 * own.sum() else own
+        else:
+            expected = own
+        drawn = preprocess.digit_ink(own, narrow=0)  # not widened
+        np.testing.assert_allclose(drawn, ndimage.uniform_filter(expected.astype(np.float32), 3), atol=1e-6)
+
+
 def test_a_narrow_0_in_a_fat_pen_keeps_its_loop_open():
     zero = ring((130, 50), (65, 25), (58, 10), 8)  # a fifth of its height wide, the pen a third of that
     digit = preprocess.centre_by_mass(preprocess.scale_to_box(preprocess.crop_to_ink(preprocess.digit_ink(zero))))
