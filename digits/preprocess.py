@@ -272,7 +272,7 @@ def background_window(shape):
     return max(15, round(min(shape) * BACKGROUND))
 
 
-def remove_background(gray, path="image"):
+def remove_background(gray, path="image", flat=False):
     """The background and its noise mapped to 0, the brightest ink to 1, clipped to [0, 1].
 
     The background at each pixel is the grayscale opening of the image: the darkest
@@ -280,17 +280,19 @@ def remove_background(gray, path="image"):
     shadows, a table, dark corners, anything wider than the window, and leaves out the
     strokes, which are narrower. The window is first BACKGROUND of the image's shorter
     side, then PEN_WINDOW times the stroke width of the darkest mark, but no less than
-    WIDEST_STROKE times the widest stroke among the strong marks. Of what is left,
-    everything within 4 noise widths (median absolute deviation) of the typical level is
-    background.
+    WIDEST_STROKE times the widest stroke among the strong marks, and no wider than the first
+    unless the background is `flat` (one colour, made on a computer), where nothing but the
+    strokes can be wider: a digit painted with a brush broader than the first window is not
+    taken for background. Of what is left, everything within 4 noise widths (median absolute
+    deviation) of the typical level is background.
     """
     widest = background_window(gray.shape)
-    flat, floor, top, window = strokes_above_background(gray, widest)
+    flat_ink, floor, top, window = strokes_above_background(gray, widest)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
-    if window is not None and window < widest:  # again, with a window fitted to the strokes
-        flat, floor, top, _ = strokes_above_background(gray, max(15, round(window)))
-    return np.clip((flat - floor) / (top - floor), 0, 1)
+    if window is not None and (window < widest or flat):  # again, with a window fitted to the strokes
+        flat_ink, floor, top, _ = strokes_above_background(gray, max(15, min(round(window), min(gray.shape))))
+    return np.clip((flat_ink - floor) / (top - floor), 0, 1)
 
 
 def strokes_above_background(gray, size):
@@ -925,16 +927,17 @@ def to_digits(image, path="image", read=None):
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
     light = make_ink_light(gray)
+    computer = made_on_computer(gray)
     try:
-        ink = remove_background(light, path)
+        ink = remove_background(light, path, computer)
     except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
-        ink = remove_background(1 - light, path)  # or there is none of either colour
+        ink = remove_background(1 - light, path, computer)  # or there is none of either colour
     scale = image.info.get("decoded scale", 1) * upright.size[0] / gray.shape[1]  # to the file's pixels
     if max(ink.shape) <= SMALL:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
         return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
                  read(digit[None])[0] if read else None)]
-    labels, groups, height = marks_in_line(ink_mask(ink, paper=not made_on_computer(gray)), path)
+    labels, groups, height = marks_in_line(ink_mask(ink, paper=not computer), path)
     digits = read_line(ink, labels, groups, height, read)
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "

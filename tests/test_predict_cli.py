@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter
 
 import browser
 import network
@@ -528,7 +528,6 @@ def test_pencil_on_a_sheet_lying_on_a_dark_table_is_read_as_dark_ink(tmp_path, t
 def test_a_small_number_in_a_fat_marker_keeps_the_holes_of_its_loops(tmp_path, trained_model):
     """A photo of 300 written small in a fat marker: blur has nearly filled the holes of the 0s,
     which stay holes because they are far fainter than the strokes around them."""
-    from PIL import ImageFilter
 
     marker = browser.drawing(browser.written_narrow("300", 0.45, 100), width=340).filter(ImageFilter.MinFilter(13))
     small = marker.resize((34, 28), Image.Resampling.LANCZOS).filter(ImageFilter.GaussianBlur(0.8))
@@ -576,7 +575,6 @@ def test_a_narrow_2_in_a_photo_is_read_as_a_2_not_a_1(tmp_path, mnist, trained_m
 def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
     """A very narrow 2 in a fat pen is read at three widths: its input as shown reads 2, the
     average of the three readings 8. --why explains the digit answered."""
-    from PIL import ImageFilter
 
     drawn = browser.drawing(browser.written_narrow("2", 0.2, 100), width=200).filter(ImageFilter.MinFilter(9))
     drawn.save(tmp_path / "narrow.png")
@@ -595,6 +593,26 @@ def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trai
     (tmp_path / "wide.png").write_bytes(photos.mnist_on_black(images[287].reshape(28, 28)))
     result = run_predict(tmp_path / "wide.png", cwd=tmp_path, model=trained_model)
     assert labels[287] == 4 and result.stdout.split(": ", 1)[1].split()[0] == "4", result.stdout
+
+
+def test_a_digit_painted_with_a_brush_broader_than_the_background_window_is_read(tmp_path, mnist, trained_model):
+    """MNIST's test digits 7816 and 7925, 6s so fat that at 280 x 280 their strokes are wider than
+    the first window of the background's opening (a quarter of the image), and a 0 painted with a
+    brush 80 px wide: each read as one digit, where the code before took the middle of the strokes
+    for background and refused the pieces left as not one line."""
+    import photos
+
+    images, labels = mnist["test"]
+    for k in (7816, 7925):
+        (tmp_path / f"mnist_{k}.png").write_bytes(photos.mnist_on_black(images[k].reshape(28, 28)))
+    painted = Image.new("L", (280, 280), 0)
+    draw = ImageDraw.Draw(painted)
+    draw.ellipse((55, 25, 225, 255), outline=255, width=80)
+    painted.filter(ImageFilter.GaussianBlur(3)).save(tmp_path / "painted.png")
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    answers = {os.path.basename(a["path"]): a.get("digit") for a in map(json.loads, result.stdout.splitlines())}
+    assert result.returncode == 0, result.stderr
+    assert answers == {"mnist_7816.png": labels[7816], "mnist_7925.png": labels[7925], "painted.png": 0}, answers
 
 
 def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
