@@ -722,7 +722,8 @@ def read_line(ink, labels, groups, height, read=None):
     broken by chalk or a pen running dry) and ROW_STROKES_COST per stroke its rows cross on
     average beyond ROW_STROKES.
     Each cut between candidates costs CUT_COST per stroke it crosses. A short piece between two
-    others, the pen running on from one digit to the next, may be left out (links).
+    others, the pen running on from one digit to the next, may be left out (links), and so may
+    a run of them between two digits that together are short (link_runs).
     The reading is the way of cutting the line whose scores add up to the most (best_cuts).
     Without `read`, each mark is one digit.
     """
@@ -825,12 +826,13 @@ def read_steadily(inputs, probabilities, read):
 
 def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     """The indices of the spans (first piece, last piece, box) that cover all the pieces but
-    links left out (see links) with the highest total score (see read_line; gaps: gaps_after;
-    row_strokes: an array of each span's strokes_per_row), left to right: for each piece, the
-    best score of a reading that ends with it, from the best of those that end where a
-    candidate starts. Leaving a link out costs JOIN_COST as it would be paid across the wider
-    of its two gaps: nothing for a stroke cut from both neighbours through ink, little for one
-    that nearly meets both."""
+    runs of links left out (link_runs) with the highest total score (see read_line; gaps:
+    gaps_after; row_strokes: an array of each span's strokes_per_row), left to right: for each
+    piece, the best score of a reading that ends with it (with a digit, or with a run left out,
+    which only a digit may come before), from the best of those that end where a candidate
+    starts. Leaving a run out costs JOIN_COST as it would be paid across the wider of its two
+    outer gaps: nothing for a stroke cut from both neighbours through ink, little for one that
+    nearly meets both."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
@@ -842,19 +844,39 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
-    steps += [(k, k, -JOIN_COST * max(apart[k - 1], apart[k]), None)
-              for k in links(spans, crossings, heights)]  # the cut after a link is paid after it
-    best = np.full(n + 1, -np.inf)
-    best[0] = 0.0
-    came_from = [None] * (n + 1)
+    steps += [(first, last, -JOIN_COST * max(apart[first - 1], apart[last]), None)
+              for first, last in link_runs(spans, crossings, heights, height)]  # the cut after is paid after it
+    best = np.full((n + 1, 2), -np.inf)  # best[i, 1]: of the readings of pieces 0 .. i - 1 ending with a run left out
+    best[0, 0] = 0.0
+    came_from = {}
     for first, last, score, k in sorted(steps, key=lambda step: step[1]):
-        if best[first] + score > best[last + 1]:
-            best[last + 1], came_from[last + 1] = best[first] + score, (first, k)
-    chosen, end = [], n
+        left_out = int(k is None)
+        before = 0 if left_out else int(np.argmax(best[first]))  # a run left out follows a digit
+        if best[first, before] + score > best[last + 1, left_out]:
+            best[last + 1, left_out], came_from[last + 1, left_out] = best[first, before] + score, (first, before, k)
+    chosen, end, state = [], n, 0
     while end > 0:
-        end, k = came_from[end]
+        end, state, k = came_from[end, state]
         chosen.append(k)
     return [k for k in chosen[::-1] if k is not None]
+
+
+def link_runs(spans, crossings, heights, height):
+    """(first, last) of the runs of consecutive links (see links) that may be left out together
+    between two digits: a joining stroke may be cut in several pieces, but together they are
+    less tall than SHORT of the line, or they would be a digit written in pieces."""
+    linked = set(links(spans, crossings, heights))
+    boxes = {first: box for first, last, box in spans if first == last}
+    runs = []
+    for first in sorted(linked):
+        top, bottom, last = np.inf, -np.inf, first
+        while last in linked:
+            top, bottom = min(top, boxes[last][0]), max(bottom, boxes[last][2])
+            if bottom - top >= SHORT * height:
+                break
+            runs.append((first, last))
+            last += 1
+    return runs
 
 
 def links(spans, crossings, heights):

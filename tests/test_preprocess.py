@@ -78,14 +78,17 @@ def test_ink_in_the_alpha_channel(ink_value):
     assert np.count_nonzero(out) < 100
 
 
-def all_readings(n, spans, links=()):
+def all_readings(n, spans, runs=()):
     """Every way to cover pieces 0 .. n - 1 with consecutive spans (first, last, box), as lists of
-    indices, where the pieces in `links` may also be left out."""
+    indices, where a run (first, last) of `runs` may also be left out between two spans."""
     if n == 0:
         return [[]]
-    readings = [reading + [k] for k, (first, last, _) in enumerate(spans) if last == n - 1
-                for reading in all_readings(first, spans, links)]
-    return readings + (all_readings(n - 1, spans, links) if n - 1 in links else [])
+    readings = []
+    for k, (first, last, _) in enumerate(spans):
+        if last == n - 1:
+            readings += [reading + [k] for reading in all_readings(first, spans, runs)]
+            readings += [reading + [k] for a, b in runs if b == first - 1 for reading in all_readings(a, spans, runs)]
+    return readings
 
 
 def join_cost(crossings, gaps, height, k):
@@ -95,9 +98,9 @@ def join_cost(crossings, gaps, height, k):
     return preprocess.JOIN_COST * min(1.0, max(gaps[k], 0.0) / (preprocess.BROKEN * height))
 
 
-def reading_score(reading, spans, probabilities, crossings, gaps, height, row_strokes, links=()):
-    """The score read_line's docstring defines, summed over a reading, less the cost of each of
-    the `links` left out (best_cuts' docstring): the independent reference."""
+def reading_score(reading, spans, probabilities, crossings, gaps, height, row_strokes):
+    """The score read_line's docstring defines, summed over a reading, less the cost of each run
+    of pieces left out (best_cuts' docstring): the independent reference."""
     total = 0.0
     for k in reading:
         first, last, (top, left, bottom, right) = spans[k]
@@ -108,9 +111,11 @@ def reading_score(reading, spans, probabilities, crossings, gaps, height, row_st
                   - sum(join_cost(crossings, gaps, height, j) for j in range(first, last))
                   - preprocess.ROW_STROKES_COST * max(row_strokes[k] - preprocess.ROW_STROKES, 0)
                   - (preprocess.CUT_COST * crossings[first - 1] if first else 0))
-    covered = {p for k in reading for p in range(spans[k][0], spans[k][1] + 1)}
-    return total - sum(max(join_cost(crossings, gaps, height, p - 1), join_cost(crossings, gaps, height, p))
-                       for p in links if p not in covered)
+    for a, b in zip(reading, reading[1:]):  # pieces left out between two digits: one run
+        first, last = spans[a][1] + 1, spans[b][0] - 1
+        if first <= last:
+            total -= max(join_cost(crossings, gaps, height, first - 1), join_cost(crossings, gaps, height, last))
+    return total
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -125,14 +130,16 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     row_strokes = rng.uniform(1, 4, len(spans))
     chosen = preprocess.best_cuts(spans, probabilities, crossings, gaps, height, row_strokes)
     alone = {first: box for first, last, box in spans if first == last}
-    # short pieces between two others (side by side here, sharing no columns) may be left out
-    links = [k for k in range(1, n - 1) if alone[k][2] - alone[k][0] < preprocess.SHORT * height]
-    readings = all_readings(n, spans, links)
-    best = max(reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes, links) for r in readings)
+    # short pieces between two others (side by side here, sharing no columns) may be left out,
+    # several together if together they are short too
+    runs = [(a, b) for a in range(1, n - 1) for b in range(a, n - 1)
+            if max(alone[k][2] for k in range(a, b + 1)) - min(alone[k][0] for k in range(a, b + 1)) < preprocess.SHORT * height]
+    readings = all_readings(n, spans, runs)
+    best = max(reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes) for r in readings)
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
     assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
-    assert all(k in links for a, b in zip(chosen, chosen[1:]) for k in range(spans[a][1] + 1, spans[b][0]))
-    assert reading_score(chosen, spans, probabilities, crossings, gaps, height, row_strokes, links) == pytest.approx(best)
+    assert all((spans[a][1] + 1, spans[b][0] - 1) in runs for a, b in zip(chosen, chosen[1:]) if spans[b][0] > spans[a][1] + 1)
+    assert reading_score(chosen, spans, probabilities, crossings, gaps, height, row_strokes) == pytest.approx(best)
 
 
 def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_better_without_it():
@@ -151,6 +158,25 @@ def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_bette
     assert sorted(p for k in chosen for p in range(tall[k][0], tall[k][1] + 1)) == [0, 1, 2]
     chosen = preprocess.best_cuts(spans, probabilities, np.array([0.0, 1.0]), apart, 50.0, row_strokes)  # apart from one:
     assert sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1)) == [0, 1, 2]  # leaving it out costs
+
+
+def test_a_digit_cut_into_short_pieces_is_not_left_out_but_a_joining_stroke_cut_in_two_is():
+    """Between two digits, two pieces cut from each other and from them through ink, each less
+    tall than SHORT of the line: the halves of a digit (together as tall as the line) are read,
+    however little they read as a digit; the two halves of a low joining stroke are left out."""
+    def chosen_pieces(upper, lower):
+        boxes = {0: (0, 0, 50, 20), 1: upper, 2: lower, 3: (0, 60, 50, 80)}
+        spans = [(first, last, (min(boxes[k][0] for k in range(first, last + 1)), boxes[first][1],
+                                max(boxes[k][2] for k in range(first, last + 1)), boxes[last][3]))
+                 for first in range(4) for last in range(first, 4)]
+        confidence = {(0, 0): 0.99, (3, 3): 0.99, (1, 2): 0.3}
+        read = [confidence.get((first, last), 0.05) for first, last, _ in spans]
+        probabilities = np.array([[p] + [(1 - p) / 9] * 9 for p in read])
+        chosen = preprocess.best_cuts(spans, probabilities, np.ones(3), np.zeros(3), 50.0, np.ones(len(spans)))
+        return sorted(p for k in chosen for p in range(spans[k][0], spans[k][1] + 1))
+
+    assert chosen_pieces((0, 20, 25, 40), (25, 40, 50, 60)) == [0, 1, 2, 3]  # a digit in two halves
+    assert chosen_pieces((30, 20, 40, 40), (32, 40, 42, 60)) == [0, 3]  # a joining stroke in two
 
 
 def test_a_short_separate_stroke_between_two_digits_is_left_out_only_if_clear_of_their_columns():
