@@ -770,12 +770,15 @@ def gaps_after(pieces, crossings):
 def candidates(pieces, crossings, height, longest):
     """[(first, last, (top, left, bottom, right))]: the runs of consecutive pieces (numbered from
     0 here) that may be one digit, with their box: runs of at most `longest` pieces, and every
-    whole mark however many pieces it was cut into; none wider than WIDEST line heights, nor
-    across a gap between separate marks wider than MERGE_GAP of it."""
+    whole mark however many pieces it was cut into; none but a whole mark wider than WIDEST
+    line heights (a 2 or a 5 whose stroke runs on far to the right may be one digit, and then
+    only its width's cost tells), nor across a gap between separate marks wider than MERGE_GAP
+    of it."""
     boxes = ndimage.find_objects(pieces)
     whole = np.split(np.arange(len(boxes)), np.flatnonzero(crossings == 0) + 1)  # the pieces of each mark
     runs = [(first, last) for first in range(len(boxes)) for last in range(first, min(len(boxes), first + longest))]
     runs += [(mark[0], mark[-1]) for mark in whole if len(mark) > longest]
+    marks = {(mark[0], mark[-1]) for mark in whole}
     spans = []
     for first, last in sorted(runs):
         top, left = min(boxes[k][0].start for k in range(first, last + 1)), boxes[first][1].start
@@ -785,7 +788,7 @@ def candidates(pieces, crossings, height, longest):
                 break
             left, right = min(left, boxes[k][1].start), max(right, boxes[k][1].stop)
         else:
-            if last == first or right - left <= WIDEST * height:
+            if last == first or (first, last) in marks or right - left <= WIDEST * height:
                 spans.append((first, last, (top, left, bottom, right)))
     return spans
 

@@ -595,6 +595,19 @@ def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trai
     assert labels[287] == 4 and result.stdout.split(": ", 1)[1].split()[0] == "4", result.stdout
 
 
+def test_a_digit_whose_stroke_runs_on_far_to_the_side_is_read_as_one_digit(tmp_path, mnist, trained_model):
+    """MNIST's test digits 3436 (a 2) and 4583 (a 5) at 280 x 280: more than 1.5 times as wide as
+    the line is tall, so no candidate held the whole digit, and they were read as 72 and 25."""
+    import photos
+
+    images, labels = mnist["test"]
+    for k in (3436, 4583):
+        (tmp_path / f"{k}.png").write_bytes(photos.mnist_on_black(images[k].reshape(28, 28)))
+    result = run_predict("--json", tmp_path / "3436.png", tmp_path / "4583.png", cwd=tmp_path, model=trained_model)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a.get("digit") for a in answers] == [labels[3436], labels[4583]] == [2, 5], result.stdout
+
+
 def test_a_digit_painted_with_a_brush_broader_than_the_background_window_is_read(tmp_path, mnist, trained_model):
     """MNIST's test digits 7816 and 7925, 6s so fat that at 280 x 280 their strokes are wider than
     the first window of the background's opening (a quarter of the image), and a 0 painted with a

@@ -274,6 +274,17 @@ def test_a_whole_mark_is_a_candidate_however_many_pieces_it_is_cut_into():
     assert (1, 3) not in firsts_lasts and (0, 1) in firsts_lasts
 
 
+def test_only_a_whole_mark_may_be_a_candidate_wider_than_widest():
+    pieces = np.zeros((40, 130), np.int32)
+    for k in range(4):  # one mark cut into 4 pieces, 2.95 line heights wide
+        pieces[5:35, 30 * k + 10:30 * k + 38] = k + 1
+    spans = preprocess.candidates(pieces, np.ones(3), height=40.0, longest=3)
+    widths = {(first, last): (right - left) / 40.0 for first, last, (_, left, _, right) in spans}
+    assert widths[0, 3] > preprocess.WIDEST  # the whole mark
+    assert (0, 2) not in widths and (1, 3) not in widths  # 3 pieces, 2.2 line heights wide: not one digit
+    assert max(w for (first, last), w in widths.items() if (first, last) != (0, 3)) <= preprocess.WIDEST
+
+
 def test_a_fat_stroke_on_squared_paper_whose_lines_reach_the_edge_is_ink_whole():
     """The faint lines join the stroke to the image's edge; the pen is still measured on the stroke,
     not on a speck that happens to be the only mark clear of the lines."""
