@@ -808,15 +808,33 @@ def candidate_input(own, narrow=NARROW, size=None):
 def read_candidates(owns, sizes, inputs, read):
     """The network's probabilities for the candidate digits (masks `owns`, their extents `sizes`,
     28x28 `inputs`): a narrow one (narrower than the least of WIDER of its height, not a single
-    stroke) is also read widened to each share in WIDER, and its probabilities are the average
-    of the readings, as the same digit may be written in MNIST at any of these widths."""
+    stroke) is also read made upright and widened to each share in WIDER, and its probabilities
+    are the average of the readings, as the same digit may be written in MNIST at any of these
+    widths, and a narrow digit written slanted is only as wide as MNIST's once upright."""
     probabilities = read(inputs)
     narrow = [k for k, (width, height) in enumerate(sizes) if width < min(WIDER) * height]
     if narrow:
-        wider = np.array([candidate_input(owns[k], share, sizes[k]) for share in WIDER for k in narrow], np.float32)
+        upright = {k: made_upright(owns[k]) for k in narrow}
+        wider = np.array([candidate_input(upright[k], share, extent(upright[k])) for share in WIDER for k in narrow],
+                         np.float32)
         readings = read(wider).reshape(len(WIDER), len(narrow), -1)
         probabilities[narrow] = (probabilities[narrow] + readings.sum(axis=0)) / (1 + len(WIDER))
     return probabilities
+
+
+def made_upright(own):
+    """The mask with each row moved sideways so that its ink does not slant: no covariance left
+    between the rows and the columns of its pixels (the slant, in columns per row, is their
+    covariance over the rows' variance)."""
+    rows, cols = np.nonzero(own)
+    middle = rows.mean()
+    slant = np.mean((rows - middle) * (cols - cols.mean())) / max(np.var(rows), 1e-9)
+    margin = int(np.ceil(abs(slant) * own.shape[0])) + 1
+    # pixel (r, c) of the result is pixel (r, c + slant (r - middle) - margin) of the mask
+    moved = ndimage.affine_transform(own.astype(np.float32), np.array([[1.0, 0.0], [slant, 1.0]]),
+                                     (0.0, -slant * middle - margin), output_shape=(own.shape[0], own.shape[1] + 2 * margin),
+                                     order=1)
+    return moved >= 0.5
 
 
 def read_steadily(inputs, probabilities, read):

@@ -355,8 +355,8 @@ def test_a_narrow_8_is_widened_and_a_slanted_1_is_not():
 
 
 def test_a_narrow_digit_is_read_at_every_width_of_wider_and_a_single_stroke_at_its_own():
-    """A narrow 8's probabilities are the average of its readings widened to NARROW and to each
-    share of WIDER; a 1, a single stroke, is read once, as it is."""
+    """A narrow 8's probabilities are the average of its readings widened to NARROW and, made
+    upright, to each share of WIDER; a 1, a single stroke, is read once, as it is."""
     eight = stroke_mask((130, 60), [(30, 10), (45, 35), (15, 90), (30, 118), (45, 90), (15, 35), (30, 10)], 10)
     one = stroke_mask((130, 60), [(50, 8), (12, 120)], 14)
     owns = [eight, one]
@@ -371,7 +371,10 @@ def test_a_narrow_digit_is_read_at_every_width_of_wider_and_a_single_stroke_at_i
     got = preprocess.read_candidates(owns, sizes, inputs, read)
     shares = (preprocess.NARROW, *preprocess.WIDER)
     assert len(shares) == 3 and max(shares) < 1
-    expected_eight = np.mean([read(preprocess.candidate_input(eight, share, sizes[0])[None])[0] for share in shares], axis=0)
+    upright = preprocess.made_upright(eight)
+    readings = [preprocess.candidate_input(eight, preprocess.NARROW, sizes[0])]
+    readings += [preprocess.candidate_input(upright, share, preprocess.extent(upright)) for share in preprocess.WIDER]
+    expected_eight = read(np.array(readings)).mean(axis=0)
     np.testing.assert_allclose(got[0], expected_eight, rtol=1e-5)
     np.testing.assert_allclose(got[1], read(inputs[1:])[0], rtol=1e-5)
 
@@ -397,6 +400,23 @@ def test_strokes_are_redrawn_with_a_round_pen_as_binary_morphology_does(seed):
             expected = own
         drawn = preprocess.digit_ink(own, narrow=0)  # not widened
         np.testing.assert_allclose(drawn, ndimage.uniform_filter(expected.astype(np.float32), 3), atol=1e-6)
+
+
+@pytest.mark.parametrize("slant", [-0.6, -0.2, 0.3, 0.7])
+def test_a_slanted_narrow_0_is_made_upright(slant):
+    """A narrow ring (a 0) whose rows are moved sideways by `slant` columns per row stands upright
+    again: as tall, no wider than the ring written upright (a pixel either side), and its rows'
+    middles in one column."""
+    zero = ring((130, 200), (65, 100), (58, 14), 8)
+    slanted = np.zeros_like(zero)
+    for r in range(130):
+        slanted[r] = np.roll(zero[r], int(round(slant * (r - 65))))
+    upright = preprocess.made_upright(slanted)
+    height = np.ptp(np.flatnonzero(upright.any(axis=1)))
+    width, upright_width = (np.ptp(np.flatnonzero(m.any(axis=0))) for m in (upright, zero))
+    assert height == np.ptp(np.flatnonzero(zero.any(axis=1))) and width <= upright_width + 2, (height, width)
+    middles = [np.flatnonzero(row).mean() for row in upright if row.any()]
+    assert np.ptp(middles) <= 3, np.ptp(middles)
 
 
 def test_a_narrow_0_in_a_fat_pen_keeps_its_loop_open():
