@@ -287,12 +287,12 @@ def remove_background(gray, path="image", flat=False):
     deviation) of the typical level is background.
     """
     widest = background_window(gray.shape)
-    flat_ink, floor, top, window = strokes_above_background(gray, widest)
+    above, floor, top, window = strokes_above_background(gray, widest)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
     if window is not None and (window < widest or flat):  # again, with a window fitted to the strokes
-        flat_ink, floor, top, _ = strokes_above_background(gray, max(15, min(round(window), min(gray.shape))))
-    return np.clip((flat_ink - floor) / (top - floor), 0, 1)
+        above, floor, top, _ = strokes_above_background(gray, max(15, min(round(window), min(gray.shape))))
+    return np.clip((above - floor) / (top - floor), 0, 1)
 
 
 def strokes_above_background(gray, size):
@@ -701,8 +701,9 @@ def strokes_per_row(own):
 
 def squared_distances(mask):
     """For each pixel of `mask`, the squared distance to the nearest pixel outside it (whole
-    numbers, as pixels lie on a grid); 0 outside. A round pen of radius r covers the pixels r² + r or less from its centre:
-    growing or thinning strokes by it is a threshold on these, in time linear in the pixels."""
+    numbers, as pixels lie on a grid); 0 outside. A round pen of radius r covers the pixels
+    r² + r or less from its centre: growing or thinning strokes by it is a threshold on these,
+    in time linear in the pixels."""
     return np.round(ndimage.distance_transform_edt(mask) ** 2)
 
 
@@ -778,7 +779,7 @@ def candidates(pieces, crossings, height, longest):
     whole = np.split(np.arange(len(boxes)), np.flatnonzero(crossings == 0) + 1)  # the pieces of each mark
     runs = [(first, last) for first in range(len(boxes)) for last in range(first, min(len(boxes), first + longest))]
     runs += [(mark[0], mark[-1]) for mark in whole if len(mark) > longest]
-    marks = {(mark[0], mark[-1]) for mark in whole}
+    whole_marks = {(mark[0], mark[-1]) for mark in whole}
     spans = []
     for first, last in sorted(runs):
         top, left = min(boxes[k][0].start for k in range(first, last + 1)), boxes[first][1].start
@@ -788,7 +789,7 @@ def candidates(pieces, crossings, height, longest):
                 break
             left, right = min(left, boxes[k][1].start), max(right, boxes[k][1].stop)
         else:
-            if last == first or (first, last) in marks or right - left <= WIDEST * height:
+            if last == first or (first, last) in whole_marks or right - left <= WIDEST * height:
                 spans.append((first, last, (top, left, bottom, right)))
     return spans
 
@@ -815,7 +816,8 @@ def read_candidates(owns, sizes, inputs, read):
     narrow = [k for k, (width, height) in enumerate(sizes) if width < min(WIDER) * height]
     if narrow:
         upright = {k: made_upright(owns[k]) for k in narrow}
-        wider = np.array([candidate_input(upright[k], share, extent(upright[k])) for share in WIDER for k in narrow],
+        upright_sizes = {k: extent(upright[k]) for k in narrow}
+        wider = np.array([candidate_input(upright[k], share, upright_sizes[k]) for share in WIDER for k in narrow],
                          np.float32)
         readings = read(wider).reshape(len(WIDER), len(narrow), -1)
         probabilities[narrow] = (probabilities[narrow] + readings.sum(axis=0)) / (1 + len(WIDER))
@@ -829,11 +831,11 @@ def made_upright(own):
     rows, cols = np.nonzero(own)
     middle = rows.mean()
     slant = np.mean((rows - middle) * (cols - cols.mean())) / max(np.var(rows), 1e-9)
-    margin = int(np.ceil(abs(slant) * own.shape[0])) + 1
+    height, width = own.shape
+    margin = int(np.ceil(abs(slant) * height)) + 1  # room for the rows moved
     # pixel (r, c) of the result is pixel (r, c + slant (r - middle) - margin) of the mask
     moved = ndimage.affine_transform(own.astype(np.float32), np.array([[1.0, 0.0], [slant, 1.0]]),
-                                     (0.0, -slant * middle - margin), output_shape=(own.shape[0], own.shape[1] + 2 * margin),
-                                     order=1)
+                                     (0.0, -slant * middle - margin), output_shape=(height, width + 2 * margin), order=1)
     return moved >= 0.5
 
 
