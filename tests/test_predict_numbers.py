@@ -1,0 +1,269 @@
+"""predict_image.py reading numbers, and single digits written as people write them: close
+together, touching, joined, narrow, slanted, broken, with a fat marker or a broad brush, on
+paper, a board or a computer."""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+import browser
+from conftest import assert_clean_error
+from test_predict_cli import number_image, run_predict
+
+
+def test_a_number_is_read_digit_by_digit(tmp_path, mnist, trained_model):
+    label = number_image(mnist, [0, 1, 2, 3], tmp_path / "number.png")  # 7, 2, 1, 0
+    result = run_predict(cwd=tmp_path, model=trained_model, input=f"{tmp_path / 'number.png'}\n")
+    lines = result.stdout[len("Image path: "):].splitlines()
+    assert lines[0] == f"Predicted number: {label}", result.stdout
+    assert len(lines) == 5
+    for k, (line, digit) in enumerate(zip(lines[1:], label), 1):
+        assert re.fullmatch(rf"Digit {k}: {digit} \(confidence (0\.\d{{4}}|1\.0000)\)", line), line
+    batch = run_predict("--top", "2", tmp_path / "number.png", cwd=tmp_path, model=trained_model)
+    tops = "".join(rf"  digit {k} top 2: \d: [\d.]+, \d: [\d.]+" for k in range(1, 5))
+    assert re.fullmatch(rf".*number\.png: number {label} \(confidence [\d., ]+\){tops}\n", batch.stdout), batch.stdout
+
+
+def test_json_of_a_number_has_the_digits_and_their_boxes(tmp_path, mnist, trained_model):
+    label = number_image(mnist, [4, 5, 6], tmp_path / "n.png", gap=40)
+    answer = json.loads(run_predict("--json", tmp_path / "n.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == label and "digit" not in answer
+    boxes = [d["box"] for d in answer["digits"]]
+    assert [d["digit"] for d in answer["digits"]] == [int(c) for c in label]
+    assert all(left < right and top < bottom for left, top, right, bottom in boxes)
+    assert all(a[2] <= b[0] for a, b in zip(boxes, boxes[1:]))  # left to right, not overlapping
+    assert all(40 - 2 <= box[1] and box[3] <= 40 + 112 + 2 for box in boxes)  # within the rows the digits fill
+
+
+def test_a_number_keeps_its_leading_zero_and_show_draws_each_digit(tmp_path, mnist, trained_model):
+    _, labels = mnist["test"]
+    zero, seven = int(np.flatnonzero(labels == 0)[0]), int(np.flatnonzero(labels == 7)[0])
+    number_image(mnist, [zero, seven], tmp_path / "07.png")
+    result = run_predict("--show", tmp_path / "07.png", cwd=tmp_path, model=trained_model)
+    assert re.search(r"07\.png: number 07 \(confidence [\d.]+, [\d.]+\)$", result.stdout.strip()), result.stdout
+    assert result.stdout.count("found at left") == 2 and len(result.stdout.splitlines()) == 2 * 29 + 1
+
+
+def test_marks_that_cannot_be_one_number_are_refused(tmp_path, mnist, trained_model):
+    number_image(mnist, list(range(14)), tmp_path / "long.png", gap=25, scale=2)
+    assert_clean_error(run_predict(tmp_path / "long.png", cwd=tmp_path, model=trained_model),
+                       "long.png", "more than the 12 digits")
+    noise = np.random.default_rng(0).random((300, 400)) > 0.97
+    Image.fromarray(np.where(noise, 0, 255).astype(np.uint8)).save(tmp_path / "noise.png")
+    result = run_predict(tmp_path / "noise.png", cwd=tmp_path, model=trained_model)
+    assert_clean_error(result, "noise.png")
+    assert "Predicted" not in result.stdout
+
+
+@pytest.mark.parametrize("number", ["47", "17", "04", "73"])
+def test_digits_drawn_apart_close_together_or_touching_are_read_as_a_number(tmp_path, trained_model, number):
+    browser.drawing(browser.NUMBERS[number]()).save(tmp_path / "drawn.png")
+    answer = json.loads(run_predict("--json", tmp_path / "drawn.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+    confidences = [d["confidence"] for d in answer["digits"]]
+    assert answer["number_confidence"] == pytest.approx(np.prod(confidences), abs=2e-6)  # the whole reading's
+
+
+@pytest.mark.parametrize("number, width, step", [("2222", 0.3, 60), ("2244", 0.35, 66), ("1204", 0.25, 52),
+                                                ("0303", 0.25, 52)])
+def test_narrow_digits_written_close_together_are_each_read(tmp_path, trained_model, number, width, step):
+    """Two narrow digits side by side are no wider than one digit, but their rows cross twice as
+    many strokes; a narrow 0 in a fat pen still reads as a 0."""
+    browser.drawing(browser.written_narrow(number, width, step), width=400).save(tmp_path / "narrow.png")
+    answer = json.loads(run_predict("--json", tmp_path / "narrow.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
+@pytest.mark.parametrize("number", ["74", "14", "41", "10"])
+def test_digits_joined_by_a_stroke_are_read_without_it(tmp_path, trained_model, number):
+    """The stroke that runs on from one digit to the next is cut off both and left out: it is
+    part of neither (with it, a 7 may read as a 2, a 1 as a 6)."""
+    browser.drawing(browser.written_joined(number, 0.45, 110), width=260).save(tmp_path / "joined.png")
+    answer = json.loads(run_predict("--json", tmp_path / "joined.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
+@pytest.mark.parametrize("number", ["01", "10"])
+def test_a_slanted_1_broken_in_the_middle_is_one_1(tmp_path, trained_model, number):
+    """Each half of a 1 whose stroke broke (a pen running dry, chalk) reads as a 1 alone, but is
+    half as tall as the line, and a 1 is as tall as the line."""
+    digits = {"0": browser.DIGITS[0], "1": [[(190, 40), (154, 122)], [(136, 162), (100, 245)]]}
+    strokes = [s for k, d in enumerate(number) for s in browser.squeezed(digits[d], 10 + k * 120, 0.5)]
+    browser.drawing(strokes).save(tmp_path / "broken.png")
+    answer = json.loads(run_predict("--json", tmp_path / "broken.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
+def test_a_light_wall_beside_a_dark_board_is_not_taken_for_chalk(tmp_path, trained_model):
+    """A photo of chalk on a board that also shows the light wall beside it: the wall is light
+    like the chalk, and a broad bar of it holds more light than the digits together."""
+    chalk = Image.eval(browser.drawing(browser.written_narrow("47", 0.45, 100), width=260), lambda v: 255 - v)
+    board = Image.new("L", (640, 360), 40)
+    board.paste(Image.new("L", (60, 320), 150), (540, 20))  # the wall, clear of the photo's edge
+    board.paste(Image.eval(chalk.resize((37, 40)), lambda v: 40 + v * 190 // 255), (280, 160))
+    board.save(tmp_path / "board.png")
+    answer = json.loads(run_predict("--json", tmp_path / "board.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "47", answer
+
+
+def test_pencil_on_a_sheet_lying_on_a_dark_table_is_read_as_dark_ink(tmp_path, trained_model):
+    """A photo of a sheet that lies wholly on a dark table, written on in pencil: the pencil is
+    lighter than halfway between the table and the paper, and the sheet is a light shape clear
+    of the photo's edge, but the pencil is the rarer colour around the digits, so it is the ink."""
+    pencil = browser.drawing(browser.written_narrow("47", 0.45, 100), width=260)
+    photo = Image.new("L", (640, 480), 35)
+    photo.paste(Image.new("L", (560, 400), 235), (40, 40))  # the sheet, clear of the photo's edge
+    photo.paste(Image.eval(pencil.resize((74, 80)), lambda v: 150 + v * 85 // 255), (280, 200))
+    noise = np.random.default_rng(0).normal(0, 3, (480, 640))
+    photo = Image.fromarray(np.clip(np.asarray(photo, float) + noise, 0, 255).astype(np.uint8))
+    photo.save(tmp_path / "sheet.png")
+    answer = json.loads(run_predict("--json", tmp_path / "sheet.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "47", answer
+
+
+def test_a_small_number_in_a_fat_marker_keeps_the_holes_of_its_loops(tmp_path, trained_model):
+    """A photo of 300 written small in a fat marker: blur has nearly filled the holes of the 0s,
+    which stay holes because they are far fainter than the strokes around them."""
+
+    marker = browser.drawing(browser.written_narrow("300", 0.45, 100), width=340).filter(ImageFilter.MinFilter(13))
+    small = marker.resize((34, 28), Image.Resampling.LANCZOS).filter(ImageFilter.GaussianBlur(0.8))
+    photo = Image.new("L", (194, 148), 235)
+    photo.paste(Image.eval(small, lambda v: 30 + v * 205 // 255), (80, 60))
+    noise = np.random.default_rng(0).normal(0, 2, (148, 194))
+    Image.fromarray(np.clip(np.asarray(photo, float) + noise, 0, 255).astype(np.uint8)).save(tmp_path / "300.png")
+    answer = json.loads(run_predict("--json", tmp_path / "300.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "300", answer
+
+
+def test_a_joining_stroke_written_apart_from_both_digits_is_left_out(tmp_path, trained_model):
+    """17, 47 and 02 in joined-up writing, the pen lifted at both ends of the joining stroke: the
+    stroke lies between the digits, apart from both, and is read as neither a digit nor a part of
+    one (the code before read 67, 67 and 022)."""
+    numbers = ("17", "47", "02")
+    for number in numbers:
+        browser.drawing(browser.written_joined(number, 0.45, 190, lifted=0.45), width=430).save(tmp_path / f"{number}.png")
+    answers = [json.loads(line) for line in run_predict("--json", *(tmp_path / f"{n}.png" for n in numbers),
+                                                        cwd=tmp_path, model=trained_model).stdout.splitlines()]
+    assert [a.get("number") for a in answers] == list(numbers), answers
+
+
+def test_a_number_in_broken_strokes_is_read_digit_for_digit(tmp_path, trained_model):
+    """304 drawn with a pen that skips (chalk, a pen running dry), leaving gaps of 4 px: the
+    dashes of one digit, nearly meeting, are joined for less than marks set apart (the code
+    before read 3174)."""
+    browser.drawing(browser.written_narrow("304", 0.45, 120), width=410, dashes=(40, 24)).save(tmp_path / "304.png")
+    answer = json.loads(run_predict("--json", tmp_path / "304.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "304", answer
+
+
+def test_a_narrow_2_in_a_photo_is_read_as_a_2_not_a_1(tmp_path, mnist, trained_model):
+    """A photo of 42 on squared paper, the 2 written a third as wide as tall: read at MNIST's
+    narrowest widths only, the 2 was a 1."""
+    import photos
+
+    images, labels = mnist["test"]
+    data, label = photos.make_photo(np.random.default_rng(221), images.reshape(-1, 28, 28), labels, "squared", 2)
+    (tmp_path / "42.jpg").write_bytes(data)
+    answer = json.loads(run_predict("--json", tmp_path / "42.jpg", cwd=tmp_path, model=trained_model).stdout)
+    assert label == "42" and answer.get("number") == "42", answer
+
+
+def test_a_narrow_0_written_slanted_is_read_as_a_0(tmp_path, trained_model):
+    """A 0 a third as wide as tall, in a fine pen, leaning 15 to 30 degrees: widened as it leans
+    it was read as an 8; made upright first, it reads as a 0."""
+    canvas = Image.new("L", (400, 400), 255)
+    ImageDraw.Draw(canvas).ellipse((152, 40, 248, 360), outline=0, width=5)
+    for angle in (15, 20, 25, 30):
+        canvas.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255).save(tmp_path / f"0_{angle}.png")
+    result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
+    assert [line.split(": ", 1)[1].split()[0] for line in result.stdout.splitlines()] == ["0"] * 4, result.stdout
+
+
+def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
+    """A very narrow 2 in a fat pen is read at three widths: its input as shown reads 2, the
+    average of the three readings 8. --why explains the digit answered."""
+
+    drawn = browser.drawing(browser.written_narrow("2", 0.2, 100), width=200).filter(ImageFilter.MinFilter(9))
+    drawn.save(tmp_path / "narrow.png")
+    answer = json.loads(run_predict("--json", "--why", tmp_path / "narrow.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["why"]["digit"] == answer["digit"], answer["why"]
+    lines = run_predict("--why", tmp_path / "narrow.png", cwd=tmp_path, model=trained_model).stdout.splitlines()
+    assert lines[0].split(": ")[1].split()[0] == lines[1].split()[1].rstrip(":") == str(answer["digit"]), lines
+
+
+def test_a_wide_mnist_digit_scaled_up_is_read_as_one_digit(tmp_path, mnist, trained_model):
+    """MNIST's test digit 287, a 4 as wide as it is tall, at 280 x 280 white on black: no
+    longer cut into a 6 and a 4 for its width."""
+    import photos
+
+    images, labels = mnist["test"]
+    (tmp_path / "wide.png").write_bytes(photos.mnist_on_black(images[287].reshape(28, 28)))
+    result = run_predict(tmp_path / "wide.png", cwd=tmp_path, model=trained_model)
+    assert labels[287] == 4 and result.stdout.split(": ", 1)[1].split()[0] == "4", result.stdout
+
+
+def test_a_digit_whose_stroke_runs_on_far_to_the_side_is_read_as_one_digit(tmp_path, mnist, trained_model):
+    """MNIST's test digits 3436 (a 2) and 4583 (a 5) at 280 x 280: more than 1.5 times as wide as
+    the line is tall, so no candidate held the whole digit, and they were read as 72 and 25."""
+    import photos
+
+    images, labels = mnist["test"]
+    for k in (3436, 4583):
+        (tmp_path / f"{k}.png").write_bytes(photos.mnist_on_black(images[k].reshape(28, 28)))
+    result = run_predict("--json", tmp_path / "3436.png", tmp_path / "4583.png", cwd=tmp_path, model=trained_model)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a.get("digit") for a in answers] == [labels[3436], labels[4583]] == [2, 5], result.stdout
+
+
+def test_a_digit_painted_with_a_brush_broader_than_the_background_window_is_read(tmp_path, mnist, trained_model):
+    """MNIST's test digits 7816 and 7925, 6s so fat that at 280 x 280 their strokes are wider than
+    the first window of the background's opening (a quarter of the image), and a 0 painted with a
+    brush 80 px wide: each read as one digit, where the code before took the middle of the strokes
+    for background and refused the pieces left as not one line."""
+    import photos
+
+    images, labels = mnist["test"]
+    for k in (7816, 7925):
+        (tmp_path / f"mnist_{k}.png").write_bytes(photos.mnist_on_black(images[k].reshape(28, 28)))
+    painted = Image.new("L", (280, 280), 0)
+    draw = ImageDraw.Draw(painted)
+    draw.ellipse((55, 25, 225, 255), outline=255, width=80)
+    painted.filter(ImageFilter.GaussianBlur(3)).save(tmp_path / "painted.png")
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    answers = {os.path.basename(a["path"]): a.get("digit") for a in map(json.loads, result.stdout.splitlines())}
+    assert result.returncode == 0, result.stderr
+    assert answers == {"mnist_7816.png": labels[7816], "mnist_7925.png": labels[7925], "painted.png": 0}, answers
+
+
+def test_one_digit_drawn_large_is_never_cut(tmp_path, trained_model):
+    for digit, strokes in browser.DIGITS.items():
+        browser.drawing(strokes).save(tmp_path / f"{digit}.png")
+    result = run_predict(*(tmp_path / f"{digit}.png" for digit in browser.DIGITS), cwd=tmp_path, model=trained_model)
+    assert [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()] == [str(d) for d in browser.DIGITS]
+
+
+def test_a_stroke_below_and_far_to_the_side_of_a_digit_is_not_a_second_row(tmp_path, trained_model):
+    """A 7 and, lower down and more than its height to the side of it, a stroke nearly as tall
+    (a line of the paper's squares left by the rest of the grid): the digit is read, where the
+    code before refused the image as not one line."""
+    seven = [[(350 + 0.4 * x, 40 + 0.4 * y) for x, y in stroke] for stroke in browser.DIGITS[7]]
+    browser.drawing(seven + [[(100, 180), (100, 250)]], width=500).save(tmp_path / "7.png")
+    result = run_predict(tmp_path / "7.png", cwd=tmp_path, model=trained_model)
+    assert result.returncode == 0 and result.stdout.split(": ", 1)[1].split()[0] == "7", result.stdout + result.stderr
+
+
+def test_two_rows_of_digits_are_refused_whatever_their_overlap(tmp_path, mnist, trained_model):
+    _, labels = mnist["test"]
+    top, bottom = tmp_path / "top.png", tmp_path / "bottom.png"
+    number_image(mnist, [int(np.flatnonzero(labels == d)[0]) for d in (2, 7)], top)
+    number_image(mnist, [int(np.flatnonzero(labels == d)[0]) for d in (3, 4)], bottom)
+    for shift in (0, 40):  # the rows right above each other, and the lower one moved right
+        rows = [np.asarray(Image.open(top)), np.asarray(Image.open(bottom))]
+        rows[1] = np.roll(rows[1], shift, axis=1)
+        Image.fromarray(np.concatenate(rows)).save(tmp_path / f"rows{shift}.png")
+        assert_clean_error(run_predict(tmp_path / f"rows{shift}.png", cwd=tmp_path, model=trained_model),
+                           f"rows{shift}.png", "not in one line")
