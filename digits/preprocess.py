@@ -963,6 +963,18 @@ def to_gray(image):
     return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
 
 
+def ink_of(gray, path="image"):
+    """(ink, made on a computer) for a grayscale image: its ink made light (make_ink_light) and
+    its background removed (remove_background), and whether it was made on a computer (a flat
+    background, on which no lines of paper are looked for)."""
+    computer = made_on_computer(gray)
+    light = make_ink_light(gray)
+    try:
+        return remove_background(light, path, computer), computer
+    except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
+        return remove_background(1 - light, path, computer), computer  # or there is none of either colour
+
+
 def to_digits(image, path="image", read=None):
     """[(28x28 array, box, probabilities)] for each digit in the image, left to right: light digit
     on black in [0, 1], drawn, sized and centred as MNIST's digits are; box = (left, top, right,
@@ -971,12 +983,7 @@ def to_digits(image, path="image", read=None):
     """
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
-    light = make_ink_light(gray)
-    computer = made_on_computer(gray)
-    try:
-        ink = remove_background(light, path, computer)
-    except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
-        ink = remove_background(1 - light, path, computer)  # or there is none of either colour
+    ink, computer = ink_of(gray, path)
     scale = image.info.get("decoded scale", 1) * upright.size[0] / gray.shape[1]  # to the file's pixels
     if max(ink.shape) <= SMALL:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))

@@ -36,9 +36,7 @@ def main():
     read = functools.partial(reader.probabilities, params)
 
     image = browser.drawing(browser.NUMBERS["73"]())
-    gray = preprocess.to_gray(image)
-    computer = preprocess.made_on_computer(gray)  # as to_digits reads it
-    ink = preprocess.remove_background(preprocess.make_ink_light(gray), flat=computer)
+    ink, computer = preprocess.ink_of(preprocess.to_gray(image))
     labels, groups, height = preprocess.marks_in_line(preprocess.ink_mask(ink, paper=not computer))
     mask, marks, scale, (top, left) = preprocess.line_image(ink, labels, groups, height)
     height *= scale

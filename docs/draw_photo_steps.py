@@ -45,9 +45,9 @@ def main():
 
     image = preprocess.load_image(args.photo)
     gray = preprocess.to_gray(image)
-    ink = preprocess.remove_background(preprocess.make_ink_light(gray))
+    ink, computer = preprocess.ink_of(gray)
     lines = preprocess.paper_lines(ink >= preprocess.LINE_LEVEL, ink >= preprocess.INK_LEVEL)
-    mask = preprocess.ink_mask(ink)
+    mask = preprocess.ink_mask(ink, paper=not computer)
     digits = preprocess.to_digits(image, read=functools.partial(reader.probabilities, params))
     read = [int(probabilities.argmax()) for _, _, probabilities in digits]
 
