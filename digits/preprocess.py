@@ -63,6 +63,8 @@ WIDEST = 1.5  # ... and at most this many line heights wide
 MERGE_GAP = 0.25  # separate marks farther apart than this share of the line's height are not one digit
 WIDE = 1.0  # a candidate digit wider than this share of the line's height ...
 WIDE_COST = 3.0  # ... costs this much log-probability per line height beyond it
+HAND_WIDE = 1.5  # once read, a candidate wider than this many of the hand's digit widths ...
+HAND_COST = 3.0  # ... costs this much log-probability per such width beyond it, and the line is read again
 SHORT = 0.6  # a candidate digit less tall than this share of the line's height ...
 SHORT_ONE = 0.8  # ... or read as a 1 and less tall than this share (a 1 is a stroke as tall as the line) ...
 SHORT_COST = 5.0  # ... costs this much log-probability per line height below it
@@ -855,7 +857,11 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     which only a digit may come before), from the best of those that end where a candidate
     starts. Leaving a run out costs JOIN_COST as it would be paid across the wider of its two
     outer gaps: nothing for a stroke cut from both neighbours through ink, little for one that
-    nearly meets both."""
+    nearly meets both.
+    A reading of two digits or more other than 1s tells how wide the hand writes them
+    (hand_width); the line is read again with each candidate wider than HAND_WIDE of that width
+    costing HAND_COST per width beyond: two digits written close together and read as one are
+    about twice as wide as the hand's digits."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
@@ -869,6 +875,25 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
              for k, (first, last, _) in enumerate(spans)]
     steps += [(first, last, -JOIN_COST * max(apart[first - 1], apart[last]), None)
               for first, last in link_runs(spans, crossings, heights, height)]  # the cut after is paid after it
+    chosen = best_reading(n, steps)
+    typical = hand_width(widths[chosen], probabilities[chosen])
+    if typical is not None:
+        beyond = HAND_COST * np.maximum(widths - HAND_WIDE * typical, 0) / typical
+        chosen = best_reading(n, [(first, last, score - (0.0 if k is None else beyond[k]), k)
+                                  for first, last, score, k in steps])
+    return chosen
+
+
+def hand_width(widths, probabilities):
+    """The width of a digit in the hand of a reading (the widths and probabilities of its digits):
+    the lower median of those not read as a 1, if there are at least two; else None."""
+    widths = np.sort(widths[probabilities.argmax(axis=1) != 1])
+    return widths[(len(widths) - 1) // 2] if len(widths) >= 2 else None
+
+
+def best_reading(n, steps):
+    """The indices of the candidates of the best reading of pieces 0 .. n - 1 from `steps` (first
+    piece, last piece, score, index of the candidate or None for a run left out), left to right."""
     best = np.full((n + 1, 2), -np.inf)  # best[i, 1]: of the readings of pieces 0 .. i - 1 ending with a run left out
     best[0, 0] = 0.0
     came_from = {}

@@ -78,6 +78,16 @@ def test_narrow_digits_written_close_together_are_each_read(tmp_path, trained_mo
     assert answer["number"] == number
 
 
+@pytest.mark.parametrize("number, width, pair", [("7710", 0.45, 0), ("7722", 0.45, 0), ("2347", 0.35, 2)])
+def test_two_digits_written_over_each_other_in_a_number_are_not_read_as_one(tmp_path, trained_model, number, width,
+                                                                           pair):
+    """The pair reads as one digit (an 8, a 7) better than as two cut apart through their strokes,
+    but it is more than half as wide again as the hand's other digits."""
+    browser.drawing(browser.written_overlapping(number, width, pair), width=400).save(tmp_path / "over.png")
+    answer = json.loads(run_predict("--json", tmp_path / "over.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer["number"] == number
+
+
 @pytest.mark.parametrize("number", ["74", "14", "41", "10"])
 def test_digits_joined_by_a_stroke_are_read_without_it(tmp_path, trained_model, number):
     """The stroke that runs on from one digit to the next is cut off both and left out: it is

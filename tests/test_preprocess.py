@@ -98,12 +98,15 @@ def join_cost(crossings, gaps, height, k):
     return preprocess.JOIN_COST * min(1.0, max(gaps[k], 0.0) / (preprocess.BROKEN * height))
 
 
-def reading_score(reading, spans, probabilities, crossings, gaps, height, row_strokes):
+def reading_score(reading, spans, probabilities, crossings, gaps, height, row_strokes, hand=None):
     """The score read_line's docstring defines, summed over a reading, less the cost of each run
-    of pieces left out (best_cuts' docstring): the independent reference."""
+    of pieces left out, and with `hand` (the width of the hand's digits) the cost of each digit
+    wider than HAND_WIDE of it (best_cuts' docstring): the independent reference."""
     total = 0.0
     for k in reading:
         first, last, (top, left, bottom, right) = spans[k]
+        if hand is not None:
+            total -= preprocess.HAND_COST * max((right - left) / height - preprocess.HAND_WIDE * hand, 0) / hand
         total += (np.log(probabilities[k].max() + 1e-12)
                   - preprocess.WIDE_COST * max((right - left) / height - preprocess.WIDE, 0)
                   - preprocess.SHORT_COST * max((preprocess.SHORT_ONE if probabilities[k].argmax() == 1 else preprocess.SHORT)
@@ -135,11 +138,25 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     runs = [(a, b) for a in range(1, n - 1) for b in range(a, n - 1)
             if max(alone[k][2] for k in range(a, b + 1)) - min(alone[k][0] for k in range(a, b + 1)) < preprocess.SHORT * height]
     readings = all_readings(n, spans, runs)
-    best = max(reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes) for r in readings)
+    first = max(readings, key=lambda r: reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes))
+    # read again with the width of the hand's digits: the middle one (the narrower of the two in
+    # the middle) of those of the first reading not read as 1s, if there are two or more
+    widths = sorted((spans[k][2][3] - spans[k][2][1]) / height for k in first if probabilities[k].argmax() != 1)
+    hand = widths[(len(widths) - 1) // 2] if len(widths) > 1 else None
+    best = max(reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes, hand) for r in readings)
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
     assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
     assert all((spans[a][1] + 1, spans[b][0] - 1) in runs for a, b in zip(chosen, chosen[1:]) if spans[b][0] > spans[a][1] + 1)
-    assert reading_score(chosen, spans, probabilities, crossings, gaps, height, row_strokes) == pytest.approx(best)
+    assert reading_score(chosen, spans, probabilities, crossings, gaps, height, row_strokes, hand) == pytest.approx(best)
+
+
+def test_the_hand_is_as_wide_as_the_middle_of_its_digits_other_than_1s():
+    ones, sevens = np.eye(10)[[1, 1, 1]], np.eye(10)[[7, 7, 7]]
+    assert preprocess.hand_width(np.array([0.6, 0.3, 0.5]), sevens) == 0.5
+    assert preprocess.hand_width(np.array([0.9, 0.4]), sevens[:2]) == 0.4  # the narrower of the two in the middle
+    assert preprocess.hand_width(np.array([0.2, 0.9, 0.4]), np.r_[ones[:1], sevens[:2]]) == 0.4  # 1s are narrow
+    assert preprocess.hand_width(np.array([0.2, 0.9, 0.1]), np.r_[ones[:1], sevens[:1], ones[:1]]) is None
+    assert preprocess.hand_width(np.array([0.9]), sevens[:1]) is None  # one digit: no hand to compare with
 
 
 def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_better_without_it():
