@@ -727,8 +727,9 @@ def read_line(ink, labels, groups, height, read=None):
     Each cut between candidates costs CUT_COST per stroke it crosses. A short piece between two
     others, the pen running on from one digit to the next, may be left out (links), and so may
     a run of them between two digits that together are short (link_runs).
-    The reading is the way of cutting the line whose scores add up to the most (best_cuts).
-    Without `read`, each mark is one digit.
+    The reading is the way of cutting the line whose scores add up to the most (best_cuts), and
+    if it has two digits or more other than 1s, the best again with candidates much wider than
+    those digits made dear (hand_width). Without `read`, each mark is one digit.
     """
     mask, marks, scale, (top, left) = line_image(ink, labels, groups, height)
     height = height * scale
@@ -860,8 +861,8 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     nearly meets both.
     A reading of two digits or more other than 1s tells how wide the hand writes them
     (hand_width); the line is read again with each candidate wider than HAND_WIDE of that width
-    costing HAND_COST per width beyond: two digits written close together and read as one are
-    about twice as wide as the hand's digits."""
+    costing HAND_COST per width beyond: two digits written over each other and read as one are
+    half as wide again as the hand's digits or more."""
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
