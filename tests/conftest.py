@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import filelock
 import numpy as np
 import pytest
 
@@ -74,8 +75,21 @@ def small_idx_dir(tmp_path, mnist):
 def trained_model(tmp_path_factory):
     """A model trained by train.py with the fast recipe cut to 4 epochs (about 97.5% test accuracy),
     with 2 BLAS threads however busy the machine is: the weights differ in their last bits with
-    the threads, and so may the reading of an ambiguous drawing."""
-    folder = tmp_path_factory.mktemp("model")
+    the threads, and so may the reading of an ambiguous drawing. Trained once a run: the workers
+    of pytest-xdist share it, the first to need it training it while the other waits."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: no workers
+        return train_tests_model(tmp_path_factory.mktemp("model"))
+    run_folder = tmp_path_factory.getbasetemp().parent  # this run's; each worker's folder is in it
+    with filelock.FileLock(run_folder / "model.lock"):
+        model = run_folder / "model" / "model_mnist.npz"
+        if not model.exists():
+            (run_folder / "model").mkdir(exist_ok=True)
+            train_tests_model(run_folder / "model")
+    return model
+
+
+def train_tests_model(folder):
+    """The path of the model train.py writes in `folder` (see trained_model)."""
     result = run_script("train.py", "--batch-size", "128", "--lr", "0.1", "--momentum", "0.9",
                         "--epochs", "4", "--threads", "2", "--quiet", cwd=folder)
     assert result.returncode == 0, result.stderr
