@@ -79,13 +79,12 @@ def trained_model(tmp_path_factory):
     of pytest-xdist share it, the first to need it training it while the other waits."""
     if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: no workers
         return train_tests_model(tmp_path_factory.mktemp("model"))
-    run_folder = tmp_path_factory.getbasetemp().parent  # this run's; each worker's folder is in it
-    with filelock.FileLock(run_folder / "model.lock"):
-        model = run_folder / "model" / "model_mnist.npz"
-        if not model.exists():
-            (run_folder / "model").mkdir(exist_ok=True)
-            train_tests_model(run_folder / "model")
-    return model
+    folder = tmp_path_factory.getbasetemp().parent / "model"  # in this run's folder, beside each worker's
+    with filelock.FileLock(folder.with_suffix(".lock")):
+        if not (folder / "model_mnist.npz").exists():
+            folder.mkdir(exist_ok=True)
+            train_tests_model(folder)
+    return folder / "model_mnist.npz"
 
 
 def train_tests_model(folder):
