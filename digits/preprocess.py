@@ -19,6 +19,7 @@ from digits.cli import InputError, open_regular_file
 
 MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
 WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, less noise
+DECODED_SIZE = 4 * WORK_SIZE  # a large JPEG is decoded at reduced size, but at least this (closer_box)
 BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
@@ -81,7 +82,7 @@ EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 def load_image(source, name=None, max_pixels=MAX_PIXELS):
     """The decoded image in `source` (a path or a binary file object), refusing anything but a
     regular file, non-images, truncated files and decompression bombs. Errors name the image as
-    `name` (default: the path). A large JPEG is decoded at reduced size (at least WORK_SIZE px).
+    `name` (default: the path). A large JPEG is decoded at reduced size (at least DECODED_SIZE px).
     """
     name = source if name is None else name
     file = source if hasattr(source, "read") else open_regular_file(source, name)
@@ -94,7 +95,7 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
                 raise InputError(f"{name}: image is too large ({width}x{height} pixels, "
                                  f"at most {max_pixels:,} are read)")
             if image.format == "JPEG":
-                image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
+                image.draft(image.mode, (DECODED_SIZE, DECODED_SIZE))
             image.load()
             image.info["decoded scale"] = width / image.size[0]  # > 1 where a draft decode made it smaller
     except UnidentifiedImageError:
@@ -1001,26 +1002,69 @@ def ink_of(gray, path="image"):
         return remove_background(1 - light, path, computer), computer  # or there is none of either colour
 
 
+def line_of(image, path="image"):
+    """(gray, ink, made on a computer, line) of an upright image: its grayscale at the working
+    size (to_gray), its ink (ink_of), and its line of writing as marks_in_line gives it, or None
+    for an image no larger than SMALL, which holds one digit."""
+    gray = to_gray(image)
+    ink, computer = ink_of(gray, path)
+    if max(ink.shape) <= SMALL:
+        return gray, ink, computer, None
+    return gray, ink, computer, marks_in_line(ink_mask(ink, paper=not computer), path)
+
+
+def closer_box(image, gray, groups, height):
+    """The part of the upright `image` to look at again, closer: (left, top, right, bottom) in its
+    pixels, around its line of writing (the marks `groups` of `gray`, the image at the working
+    size) with a margin of the line's height on every side. None if the line is LINE_HEIGHT px
+    tall or more in `gray`, or if the image has no more pixels of that part than `gray` has.
+    """
+    if height >= LINE_HEIGHT:
+        return None
+    factor = image.size[0] / gray.shape[1]  # the image's pixels per working pixel
+    top, left = min(g[0] for g in groups) - height, min(g[1] for g in groups) - height
+    bottom, right = max(g[2] for g in groups) + height, max(g[3] for g in groups) + height
+    box = tuple(round(v * factor) for v in (max(left, 0), max(top, 0),
+                                             min(right, gray.shape[1]), min(bottom, gray.shape[0])))
+    if min(factor, WORK_SIZE / max(box[2] - box[0], box[3] - box[1])) <= 1:
+        return None
+    return box
+
+
 def to_digits(image, path="image", read=None):
     """[(28x28 array, box, probabilities)] for each digit in the image, left to right: light digit
     on black in [0, 1], drawn, sized and centred as MNIST's digits are; box = (left, top, right,
     bottom) of the digit in the image's pixels; the network's probabilities from `read` (see
     read_line), or None without it.
+
+    The whole image is looked at WORK_SIZE px wide; a line of writing small in it is looked at
+    again in a part of the image around it, at up to the image's own resolution (closer_box),
+    unless that closer look does not find a line of writing.
     """
     upright = apply_exif_orientation(image)
-    gray = to_gray(upright)
-    ink, computer = ink_of(gray, path)
-    scale = image.info.get("decoded scale", 1) * upright.size[0] / gray.shape[1]  # to the file's pixels
-    if max(ink.shape) <= SMALL:  # an image this small holds one digit, as MNIST's do
+    gray, ink, computer, line = line_of(upright, path)
+    decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
+    origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
+    if line is None:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
         return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
                  read(digit[None])[0] if read else None)]
-    labels, groups, height = marks_in_line(ink_mask(ink, paper=not computer), path)
-    digits = read_line(ink, labels, groups, height, read)
+    box = closer_box(upright, gray, *line[1:])
+    if box is not None:
+        part = upright.crop(box)
+        try:
+            closer = line_of(part, path)
+        except InputError:
+            closer = None
+        if closer is not None and closer[3] is not None:
+            gray, ink, computer, line = closer
+            origin, scale = (box[0] * decoded, box[1] * decoded), decoded * part.size[0] / gray.shape[1]
+    digits = read_line(ink, *line, read)
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "
                          "photograph one digit or one number at a time")
-    return [(digit, tuple(round(v * scale) for v in (left, top, right, bottom)), probabilities)
+    return [(digit, (round(origin[0] + left * scale), round(origin[1] + top * scale),
+                     round(origin[0] + right * scale), round(origin[1] + bottom * scale)), probabilities)
             for digit, (top, left, bottom, right), probabilities in digits]
 
 

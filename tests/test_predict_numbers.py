@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 import browser
-from conftest import assert_clean_error
+from conftest import ROOT, assert_clean_error
 from test_predict_cli import number_image, run_predict
 
 
@@ -277,3 +277,20 @@ def test_two_rows_of_digits_are_refused_whatever_their_overlap(tmp_path, mnist, 
         Image.fromarray(np.concatenate(rows)).save(tmp_path / f"rows{shift}.png")
         assert_clean_error(run_predict(tmp_path / f"rows{shift}.png", cwd=tmp_path, model=trained_model),
                            f"rows{shift}.png", "not in one line")
+
+
+@pytest.mark.parametrize("more", [3, 4])
+def test_a_number_small_in_a_large_photo_is_read_as_when_it_fills_the_photo(tmp_path, trained_model, more):
+    # the README's photo with `more` times as much of its table and sheet around it: at the working
+    # size its digits are some 20 px tall, and only a closer look at them reads them
+    photo = np.asarray(Image.open(os.path.join(ROOT, "docs", "photo-number.jpg")).convert("RGB"))
+    height, width = photo.shape[:2]
+    top, left = height * (more - 1) // 2, width * (more - 1) // 2
+    Image.fromarray(np.pad(photo, ((top, top), (left, left), (0, 0)), mode="edge")).save(
+        tmp_path / "far.jpg", quality=90)
+    result = run_predict("--json", os.path.join(ROOT, "docs", "photo-number.jpg"), tmp_path / "far.jpg",
+                         cwd=tmp_path, model=trained_model)
+    near, far = (json.loads(line) for line in result.stdout.splitlines())
+    assert near["number"] == far["number"] == "2577", (near["number"], far["number"])
+    for a, b in zip(near["digits"], far["digits"]):  # boxes in the file's own pixels
+        assert np.abs(np.subtract(b["box"], a["box"]) - [left, top, left, top]).max() <= 4, (a["box"], b["box"])
