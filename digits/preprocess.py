@@ -76,6 +76,7 @@ CUT_COST = 1.0  # a cut through ink costs this much log-probability per stroke c
 ROW_STROKES = 2.0  # a digit's rows cross at most this many strokes on average (all but 0.3% of MNIST's) ...
 ROW_STROKES_COST = 4.0  # ... a candidate digit costs this much log-probability per stroke beyond it
 SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
+TIGHT = 0.5  # a photo whose line of writing is at least this share of its height tall was cropped to it
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 
 
@@ -1005,12 +1006,24 @@ def ink_of(gray, path="image"):
 def line_of(image, path="image"):
     """(gray, ink, made on a computer, line) of an upright image: its grayscale at the working
     size (to_gray), its ink (ink_of), and its line of writing as marks_in_line gives it, or None
-    for an image no larger than SMALL, which holds one digit."""
+    for an image no larger than SMALL, which holds one digit.
+
+    A photo whose line of writing is at least TIGHT of its height tall was cropped to the
+    writing. ink_mask tells the sheet's edge or a margin line from a digit by whether a mark
+    touches the image's edge and by the share of the image it runs across, and in such a crop
+    a digit touches the edge and a 1 runs across most of it: the strokes are found again with a
+    line's height of bare paper around the ink.
+    """
     gray = to_gray(image)
     ink, computer = ink_of(gray, path)
     if max(ink.shape) <= SMALL:
         return gray, ink, computer, None
-    return gray, ink, computer, marks_in_line(ink_mask(ink, paper=not computer), path)
+    line = marks_in_line(ink_mask(ink, paper=not computer), path)
+    if not computer and line[2] >= TIGHT * ink.shape[0]:
+        margin = line[2]
+        mask = ink_mask(np.pad(ink, margin), paper=True)[margin:-margin, margin:-margin]
+        line = marks_in_line(mask, path)
+    return gray, ink, computer, line
 
 
 def closer_box(image, gray, groups, height):

@@ -294,3 +294,17 @@ def test_a_number_small_in_a_large_photo_is_read_as_when_it_fills_the_photo(tmp_
     assert near["number"] == far["number"] == "2577", (near["number"], far["number"])
     for a, b in zip(near["digits"], far["digits"]):  # boxes in the file's own pixels
         assert np.abs(np.subtract(b["box"], a["box"]) - [left, top, left, top]).max() <= 4, (a["box"], b["box"])
+
+
+def test_a_photo_cropped_close_around_its_number_is_read_as_the_whole_photo(tmp_path, trained_model):
+    # at the crop's edges the 2 and the last 7 touch it, and the 1s and 7s of a number fill its
+    # height: taken for the sheet's edge or a margin line, they were left out (read 257 or 57)
+    photo = os.path.join(ROOT, "docs", "photo-number.jpg")
+    whole = json.loads(run_predict("--json", photo, cwd=tmp_path, model=trained_model).stdout)
+    boxes = np.array([d["box"] for d in whole["digits"]])
+    left, top, right, bottom = *boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)
+    margin = round(0.02 * (bottom - top))
+    Image.open(photo).crop((left - margin, top - margin, right + margin, bottom + margin)).save(
+        tmp_path / "cropped.jpg", quality=90)
+    cropped = json.loads(run_predict("--json", tmp_path / "cropped.jpg", cwd=tmp_path, model=trained_model).stdout)
+    assert whole["number"] == cropped["number"] == "2577", (whole["number"], cropped["number"])
