@@ -1012,15 +1012,23 @@ def line_of(image, path="image"):
     writing. ink_mask tells the sheet's edge or a margin line from a digit by whether a mark
     touches the image's edge and by the share of the image it runs across, and in such a crop
     a digit touches the edge and a 1 runs across most of it: the strokes are found again with a
-    line's height of bare paper around the ink.
+    line's height of bare paper around the ink. So they are, with the image's height of paper
+    around it, in a photo whose marks make no line of writing (InputError): a line of the paper is
+    a run a third of the image long, and a crop no taller than the writing is three times as
+    tall as that, so the straight strokes of its digits were taken for lines of squared paper.
     """
     gray = to_gray(image)
     ink, computer = ink_of(gray, path)
     if max(ink.shape) <= SMALL:
         return gray, ink, computer, None
-    line = marks_in_line(ink_mask(ink, paper=not computer), path)
-    if not computer and line[2] >= TIGHT * ink.shape[0]:
-        margin = line[2]
+    try:
+        line = marks_in_line(ink_mask(ink, paper=not computer), path)
+    except InputError:  # a photo that no line of writing fills may be a crop of one: looked at again
+        if computer:
+            raise
+        line = None
+    if not computer and (line is None or line[2] >= TIGHT * ink.shape[0]):
+        margin = ink.shape[0] if line is None else line[2]
         mask = ink_mask(np.pad(ink, margin), paper=True)[margin:-margin, margin:-margin]
         line = marks_in_line(mask, path)
     return gray, ink, computer, line

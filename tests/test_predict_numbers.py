@@ -2,6 +2,7 @@
 together, touching, joined, narrow, slanted, broken, with a fat marker or a broad brush, on
 paper, a board or a computer."""
 
+import io
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 import browser
+import photos
 from conftest import ROOT, assert_clean_error
 from test_predict_cli import number_image, run_predict
 
@@ -308,3 +310,16 @@ def test_a_photo_cropped_close_around_its_number_is_read_as_the_whole_photo(tmp_
         tmp_path / "cropped.jpg", quality=90)
     cropped = json.loads(run_predict("--json", tmp_path / "cropped.jpg", cwd=tmp_path, model=trained_model).stdout)
     assert whole["number"] == cropped["number"] == "2577", (whole["number"], cropped["number"])
+
+
+def test_a_close_crop_of_squared_paper_keeps_the_straight_strokes_of_its_digits(tmp_path, mnist, trained_model):
+    # a photo of 6511678 cropped to 60 px tall around it: a line of the paper is a run a third of
+    # the image long, so the straight strokes of the 6, the 1s and the 7 were taken for lines of
+    # the paper, and what was left of the digits was refused as several lines of writing
+    images, labels = mnist["test"]
+    rng = np.random.default_rng(1015)
+    count = int(rng.integers(5, 9))
+    data, label = photos.make_photo(rng, images.reshape(-1, 28, 28), labels, "squared", count)
+    Image.open(io.BytesIO(data)).crop((352, 386, 573, 446)).save(tmp_path / "crop.jpg", quality=90)
+    result = run_predict(tmp_path / "crop.jpg", cwd=tmp_path, model=trained_model)
+    assert label == "6511678" and f"crop.jpg: number {label} " in result.stdout, result.stdout + result.stderr
