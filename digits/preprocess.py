@@ -1008,14 +1008,13 @@ def line_of(image, path="image"):
     size (to_gray), its ink (ink_of), and its line of writing as marks_in_line gives it, or None
     for an image no larger than SMALL, which holds one digit.
 
-    A photo whose line of writing is at least TIGHT of its height tall was cropped to the
-    writing. ink_mask tells the sheet's edge or a margin line from a digit by whether a mark
-    touches the image's edge and by the share of the image it runs across, and in such a crop
-    a digit touches the edge and a 1 runs across most of it: the strokes are found again with a
-    line's height of bare paper around the ink. So they are, with the image's height of paper
-    around it, in a photo whose marks make no line of writing (InputError): a line of the paper is
-    a run a third of the image long, and a crop no taller than the writing is three times as
-    tall as that, so the straight strokes of its digits were taken for lines of squared paper.
+    A photo whose line of writing is at least TIGHT of its height tall was cropped close to the
+    writing. ink_mask judges a mark by whether it touches the image's edge (the sheet's edge) and
+    by the share of the image it runs across (a margin line, lines of the paper: runs a third
+    of the image long), and in a close crop a digit touches the edge, a 1 runs across most of
+    it and a digit's straight stroke is as long as a line of the paper. So the strokes of such a
+    photo are found again with a line's height of bare paper around its ink, and those of a
+    photo whose marks make no line of writing at all (InputError) with the image's height.
     """
     gray = to_gray(image)
     ink, computer = ink_of(gray, path)
@@ -1023,7 +1022,7 @@ def line_of(image, path="image"):
         return gray, ink, computer, None
     try:
         line = marks_in_line(ink_mask(ink, paper=not computer), path)
-    except InputError:  # a photo that no line of writing fills may be a crop of one: looked at again
+    except InputError:  # perhaps a close crop: a photo is looked at again below
         if computer:
             raise
         line = None
