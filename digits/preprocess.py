@@ -576,13 +576,19 @@ def stroke_widths(labels, count):
     return widths
 
 
+def line_bounds(groups):
+    """(top, left, bottom, right) of the box around all the marks `groups` ([top, left, bottom,
+    right, labels] each)."""
+    return (min(g[0] for g in groups), min(g[1] for g in groups),
+            max(g[2] for g in groups), max(g[3] for g in groups))
+
+
 def line_image(ink, labels, groups, height):
     """(mask, marks, scale, origin) of the line of writing at a scale where it is at least
     LINE_HEIGHT px tall: mask its strokes, marks numbers them 1, 2, ... as `groups` does, left
     to right; a pixel (r, c) here is (origin + (r, c) / scale) in `ink`.
     """
-    top, left = min(g[0] for g in groups), min(g[1] for g in groups)
-    bottom, right = max(g[2] for g in groups), max(g[3] for g in groups)
+    top, left, bottom, right = line_bounds(groups)
     marks = np.zeros(labels.shape, np.int32)
     for k, group in enumerate(groups, 1):
         marks[np.isin(labels, group[4])] = k
@@ -1042,10 +1048,9 @@ def closer_box(image, gray, groups, height):
     if height >= LINE_HEIGHT:
         return None
     factor = image.size[0] / gray.shape[1]  # the image's pixels per working pixel
-    top, left = min(g[0] for g in groups) - height, min(g[1] for g in groups) - height
-    bottom, right = max(g[2] for g in groups) + height, max(g[3] for g in groups) + height
-    box = tuple(round(v * factor) for v in (max(left, 0), max(top, 0),
-                                             min(right, gray.shape[1]), min(bottom, gray.shape[0])))
+    top, left, bottom, right = line_bounds(groups)
+    box = tuple(round(v * factor) for v in (max(left - height, 0), max(top - height, 0),
+                                             min(right + height, gray.shape[1]), min(bottom + height, gray.shape[0])))
     if min(factor, WORK_SIZE / max(box[2] - box[0], box[3] - box[1])) <= 1:
         return None
     return box
