@@ -1,6 +1,7 @@
 """Accuracy of models on photos and images of handwritten digits and numbers (tests/photos.py).
 
     python benchmarks/photos.py model_mnist.npz augmented.npz --per-group 40 --seed 3
+    python benchmarks/photos.py model_mnist.npz --framing far --seed 21
 
 Writes the images to a temporary folder (or to --folder, kept), reads them with
 predict_image.py --json (as a user would) and prints a Markdown table: the share read
@@ -9,6 +10,7 @@ exactly, per family and kind, and of MNIST test digits scaled up to 280x280, whi
 
 import argparse
 import collections
+import copy
 import json
 import os
 import subprocess
@@ -28,9 +30,11 @@ KINDS = ("single", "number")
 LARGEST_NUMBER = 8  # numbers have 2 to this many digits
 
 
-def write_photos(folder, per_group, seed, mnist_per_group=None):
+def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"):
     """per_group images of each family and kind, named <family>_<kind>_<k>_<label>.<ext>, and
-    mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black."""
+    mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black. Framed
+    otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
+    the same writing on the same sheet, framed far or close."""
     images, labels = mnist_data.load_mnist()["test"]
     images = images.reshape(-1, 28, 28)
     rng = np.random.default_rng(seed)
@@ -38,7 +42,10 @@ def write_photos(folder, per_group, seed, mnist_per_group=None):
         for kind in KINDS:
             for k in range(per_group):
                 count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
+                framed = copy.deepcopy(rng)
                 data, label = photos.make_photo(rng, images, labels, family, count)
+                if framing != "normal":
+                    data, label = photos.make_photo(framed, images, labels, family, count, framing=framing)
                 extension = "png" if family == "screen" else "jpg"
                 with open(os.path.join(folder, f"{family}_{kind}_{k:03d}_{label}.{extension}"), "wb") as f:
                     f.write(data)
@@ -90,6 +97,11 @@ def main():
     p.add_argument("--mnist", type=int, default=None, metavar="N",
                    help="MNIST digits at 280x280, white on black (default: --per-group)")
     p.add_argument("--seed", type=int, default=3, help="seed of the images (default: %(default)s)")
+    p.add_argument("--framing", choices=photos.FRAMINGS, default="normal",
+                   help="how much of the sheet and table a photo shows: as people hold a phone (normal), "
+                        f"{photos.FAR} times as wide and tall around the same writing (far), or cropped "
+                        "close around the writing (close); images made on a computer are the same in all "
+                        "three (default: %(default)s)")
     p.add_argument("--folder", default=None, help="write the images here and keep them (default: a temporary folder)")
     args = p.parse_args()
     for model in args.models:  # a missing model: one line, before any image is made
@@ -97,7 +109,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder or scratch
         os.makedirs(folder, exist_ok=True)
-        write_photos(folder, args.per_group, args.seed, args.mnist)
+        write_photos(folder, args.per_group, args.seed, args.mnist, args.framing)
         results = [read_right(folder, model) for model in args.models]
     print(table(args.models, results))
 

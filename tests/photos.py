@@ -39,6 +39,9 @@ PAPERS = [(245, 244, 238), (250, 246, 228), (232, 232, 228), (240, 238, 242)]
 BOARDS = [(30, 50, 40), (25, 25, 30), (35, 40, 60)]
 SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / height: overlap, touch, close, wide
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
+FRAMINGS = ("normal", "far", "close")  # how much of the sheet and table is in the photo
+FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
+CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -230,10 +233,13 @@ def fit(ink, width, height, share):
     return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BOX))
 
 
-def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None):
+def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal"):
     """(JPEG or PNG bytes, label string) of `count` random test digits written in one row: on paper
     (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
-    (`screen`), as a PNG."""
+    (`screen`), as a PNG. A photo's `framing` is `normal` (the writing within a phone's frame as
+    people hold it), `far` (the same writing in a frame FAR times as wide and tall: a page, or a
+    12-megapixel photo from further away) or `close` (cropped around the writing with a margin
+    drawn from CLOSE times its height); it does not change an image made on a computer."""
     if family == "screen":
         return screen_image(rng, images, labels, count)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -245,6 +251,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     digit_height = max(digit_height, 24.0)
     pen_width = pen_for(ink_name, digit_height, rng)
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width)
+    if framing == "far":
+        width, height = FAR * width, FAR * height
     ink = fit(ink, width, height, 0.8)
 
     sheet_h, sheet_w = int(height * rng.uniform(0.8, 1.3)), int(width * rng.uniform(0.8, 1.3))
@@ -266,6 +274,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     left = int(sheet_w / 2 - ink.shape[1] / 2 + rng.uniform(-0.1, 0.1) * width * (1 - ink.shape[1] / sheet_w))
     top, left = min(max(top, 0), sheet_h - ink.shape[0]), min(max(left, 0), sheet_w - ink.shape[1])
     layer[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    written = Image.fromarray(((layer > 0.05) * 255).astype(np.uint8))  # where the writing is, moved as the sheet is
     if ink_name in ("pencil", "chalk"):
         layer *= np.clip(rng.normal(1, 0.25, layer.shape), 0.3, 1.3)
     layer = np.clip(layer * opacity, 0, 1)[:, :, None]
@@ -278,11 +287,16 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     sheet_image = sheet_image.rotate(angle, Image.Resampling.BILINEAR, expand=True,
                                      fillcolor=tuple(int(c * 255) for c in table))
     canvas = Image.new("RGB", (width, height), tuple(int(c * 255) for c in table))
-    canvas.paste(sheet_image, (int((width - sheet_image.size[0]) / 2 + rng.uniform(-0.1, 0.1) * width),
-                               int((height - sheet_image.size[1]) / 2 + rng.uniform(-0.1, 0.1) * height)))
+    at = (int((width - sheet_image.size[0]) / 2 + rng.uniform(-0.1, 0.1) * width),
+          int((height - sheet_image.size[1]) / 2 + rng.uniform(-0.1, 0.1) * height))
+    canvas.paste(sheet_image, at)
     k = rng.uniform(-0.00004, 0.00004, 2)
-    canvas = canvas.transform(canvas.size, Image.Transform.PERSPECTIVE, (1, 0, 0, 0, 1, 0, k[0], k[1]),
-                              Image.Resampling.BILINEAR)
+    perspective = (Image.Transform.PERSPECTIVE, (1, 0, 0, 0, 1, 0, k[0], k[1]), Image.Resampling.BILINEAR)
+    canvas = canvas.transform(canvas.size, *perspective)
+    if framing == "close":
+        frame = Image.new("L", (width, height), 0)
+        frame.paste(written.rotate(angle, Image.Resampling.BILINEAR, expand=True), at)
+        written_box = frame.transform(frame.size, *perspective).getbbox()
 
     # light: a gradient across the page, maybe a shadow, darker corners, noise, blur
     photo = np.asarray(canvas, np.float32) / 255
@@ -295,6 +309,11 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     photo = photo * light[:, :, None] + rng.normal(0, rng.uniform(0.005, 0.03), photo.shape)
     image = Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8))
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    if framing == "close":
+        left, top, right, bottom = written_box
+        margin = rng.uniform(*CLOSE) * (bottom - top)
+        image = image.crop((max(0, int(left - margin)), max(0, int(top - margin)),
+                            min(width, int(right + margin)), min(height, int(bottom + margin))))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=int(quality or rng.integers(60, 92)))
     return buffer.getvalue(), label

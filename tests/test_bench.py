@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import network
 from conftest import assert_clean_error, run_script
@@ -55,6 +56,15 @@ def test_photo_table_reads_photos_as_a_user_would(tmp_path, trained_model):
     assert len(rows) == 13 and all(re.search(r"\| \d+\.\d%", row) for row in rows)  # 5 families x 2 kinds, 3 totals
     names = sorted(os.listdir(tmp_path / "images"))
     assert len(names) == 12 and sum(n.startswith("mnist280_single_") for n in names) == 2
+
+
+def test_photo_table_of_photos_cropped_close_to_their_writing(tmp_path, trained_model):
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "1", "--seed", "9",
+                        "--framing", "close", "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert len([line for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line]) == 13
+    photos = [Image.open(path) for path in (tmp_path / "images").glob("*.jpg")]
+    assert len(photos) == 8 and all(p.width < 1000 and p.height < 750 for p in photos)  # the smallest frame
 
 
 def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):

@@ -9,13 +9,18 @@ numbers), so that they catch a step that breaks, not the luck of a few images or
 
 import collections
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
+from scipy import signal
 
+import photos
 from conftest import ROOT, run_script
 
 spec = importlib.util.spec_from_file_location("photo_table", os.path.join(ROOT, "benchmarks", "photos.py"))
@@ -75,3 +80,23 @@ def test_photos_of_digits_and_numbers_are_read(photos_and_model):
     assert sum(seen.values()) == 10 * PER_GROUP + MNIST_ON_BLACK
     for group, floor in FLOORS.items():
         assert right[group] / seen[group] >= floor, (group, right[group], seen[group])
+
+
+@pytest.mark.parametrize("family", ["plain", "board"])
+def test_a_photo_is_framed_far_or_close_around_the_same_writing(mnist, family):
+    images, labels = mnist["test"]
+    shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
+                                        size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
+    assert len({label for _, label in shots.values()}) == 1
+    normal, far, close = (Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
+    assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1])
+    gray = np.asarray(close.convert("L"), np.float32)
+    written = np.abs(gray - np.median(gray)) > 60
+    rows, cols = np.flatnonzero(written.any(axis=1)), np.flatnonzero(written.any(axis=0))
+    margin = photos.CLOSE[1] * (rows[-1] - rows[0] + 1) + 2  # the widest margin, and a pixel of blur each side
+    assert max(rows[0], gray.shape[0] - 1 - rows[-1], cols[0], gray.shape[1] - 1 - cols[-1]) <= margin
+    assert close.size[0] < normal.size[0] / 2 and close.size[1] < normal.size[1] / 2
+    whole = np.asarray(normal.convert("L"), np.float32)  # the close photo is a part of the normal one
+    match = signal.fftconvolve(whole - whole.mean(), (gray - gray.mean())[::-1, ::-1], mode="valid")
+    top, left = np.unravel_index(np.argmax(match), match.shape)
+    assert np.abs(whole[top:top + gray.shape[0], left:left + gray.shape[1]] - gray).mean() < 3  # JPEG's error
