@@ -34,7 +34,7 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     """per_group images of each family and kind, named <family>_<kind>_<k>_<label>.<ext>, and
     mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black. Framed
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
-    the same writing on the same sheet, framed far or close."""
+    the same writing on the same sheet, framed far or close, or turned."""
     images, labels = mnist_data.load_mnist()["test"]
     images = images.reshape(-1, 28, 28)
     rng = np.random.default_rng(seed)
@@ -98,10 +98,10 @@ def main():
                    help="MNIST digits at 280x280, white on black (default: --per-group)")
     p.add_argument("--seed", type=int, default=3, help="seed of the images (default: %(default)s)")
     p.add_argument("--framing", choices=photos.FRAMINGS, default="normal",
-                   help="how much of the sheet and table a photo shows: as people hold a phone (normal), "
-                        f"{photos.FAR} times as wide and tall around the same writing (far), or cropped "
-                        "close around the writing (close); images made on a computer are the same in all "
-                        "three (default: %(default)s)")
+                   help="how a photo is taken: as people hold a phone (normal), "
+                        f"{photos.FAR} times as wide and tall around the same writing (far), cropped "
+                        f"close around the writing (close), or with the sheet turned {photos.TURNED} degrees "
+                        "more (turned); images made on a computer are the same in all (default: %(default)s)")
     p.add_argument("--folder", default=None, help="write the images here and keep them (default: a temporary folder)")
     args = p.parse_args()
     for model in args.models:  # a missing model: one line, before any image is made

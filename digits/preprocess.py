@@ -77,6 +77,9 @@ ROW_STROKES = 2.0  # a digit's rows cross at most this many strokes on average (
 ROW_STROKES_COST = 4.0  # ... a candidate digit costs this much log-probability per stroke beyond it
 SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
 TIGHT = 0.5  # a photo whose line of writing is at least this share of its height tall was cropped to it
+ROW_LENGTH = 2.5  # marks in a band this many times as long as it is wide are a row of writing ...
+TILT = SKEW  # degrees: ... which is turned level if it is turned by more than the paper's lines are looked for at ...
+MAX_TILT = 25  # ... and at most this
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
 
 
@@ -334,14 +337,15 @@ def strokes_above_background(gray, size):
     return flat, floor, top, max(PEN_WINDOW * pen, WIDEST_STROKE * (clear.max() or widths.max()))
 
 
-def ink_mask(ink, paper=True):
+def ink_mask(ink, paper=True, edge=None):
     """Where the strokes are: pixels at least INK_LEVEL of the darkest ink and at most INK_LEVEL
     fainter than the ink on both sides of them (a closing 3 px wide: a gap a pixel wide between
     two strokes, or the hole of a loop in a fat pen, that blur has filled in, stays a gap),
     without the lines of ruled or squared paper (if the image may show `paper`: the long
     straight strokes of a digit drawn on a computer are not a ruling), without marks that touch
-    the image's edge (the edge of the sheet, the table, a dark corner) or long thin straight
-    ones (a margin line) unless nothing else is left, without long marks fainter and broader
+    the image's edge (the edge of the sheet, the table, a dark corner; `edge` says where it is,
+    if not at the frame's: in an image turned) or long thin straight ones (a margin line) unless
+    nothing else is left, without long marks fainter and broader
     than the strongest ink's (the light wall beside a dark board), and without specks.
     """
     strong = (ink >= INK_LEVEL) & (ndimage.grey_closing(ink, size=(3, 3)) - ink <= INK_LEVEL)
@@ -353,7 +357,7 @@ def ink_mask(ink, paper=True):
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     areas[0] = 0
     inside = areas.copy()
-    inside[labels[edge_frame(labels.shape)]] = 0
+    inside[labels[edge_frame(labels.shape) if edge is None else edge]] = 0
     objects, pens, peaks = ndimage.find_objects(labels), stroke_widths(labels, count), mark_peaks(ink, labels, count)
     height, width = mask.shape
     lengths = np.array([0.0] + [max((rows.stop - rows.start) / height, (cols.stop - cols.start) / width)
@@ -581,6 +585,50 @@ def line_bounds(groups):
     right, labels] each)."""
     return (min(g[0] for g in groups), min(g[1] for g in groups),
             max(g[2] for g in groups), max(g[3] for g in groups))
+
+
+def tilt(mask):
+    """The angle (degrees, counter-clockwise) by which the marks of `mask` run up from level, if
+    they are a row of writing turned by more than TILT and less than MAX_TILT degrees, else 0
+    (a row turned less is read as it is: lines of the paper are looked for along its slope).
+    A row's marks lie in the narrowest band when it is level: the angle is that of the band
+    (across the middle 90% of the ink) that is narrowest, which the slant of the digits does
+    not sway, if it is narrower than at either end of the range. A row is at least ROW_LENGTH
+    times as long as that band is wide: a digit or two alone may be narrowest at any angle."""
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0:
+        return 0.0
+    step = max(1, len(rows) // 4000)  # a few thousand pixels tell the angle
+    rows, cols = rows[::step] - rows.mean(), cols[::step] - cols.mean()
+    angles = np.radians(np.arange(-MAX_TILT, MAX_TILT + 0.25, 0.5))
+    across = rows[None, :] * np.cos(angles)[:, None] + cols[None, :] * np.sin(angles)[:, None]
+    widths = np.subtract(*np.percentile(across, [95, 5], axis=1))
+    best = int(np.argmin(widths))
+    along = cols * np.cos(angles[best]) - rows * np.sin(angles[best])
+    angle = float(np.degrees(angles[best]))
+    if (np.subtract(*np.percentile(along, [95, 5])) < ROW_LENGTH * widths[best]
+            or not TILT < abs(angle) < MAX_TILT):  # narrowest at the end of the range: no row's angle
+        return 0.0
+    return angle
+
+
+def turned(ink, angle):
+    """`ink` turned `angle` degrees counter-clockwise about its middle, in a frame that holds it all."""
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").rotate(
+        angle, Image.Resampling.BILINEAR, expand=True))
+
+
+def unturned(box, turn):
+    """(top, left, bottom, right): the box around `box`, in an image turned as `turn` = (angle,
+    shape before, shape after) says, in the image before it was turned (the corners turned
+    back about the middle)."""
+    angle, (height, width), size = turn
+    theta = np.radians(angle)
+    top, left, bottom, right = box
+    x = np.array([left, right, left, right]) - size[1] / 2
+    y = np.array([top, top, bottom, bottom]) - size[0] / 2
+    xs, ys = width / 2 + x * np.cos(theta) - y * np.sin(theta), height / 2 + x * np.sin(theta) + y * np.cos(theta)
+    return ys.min(), xs.min(), ys.max(), xs.max()
 
 
 def line_image(ink, labels, groups, height):
@@ -1010,9 +1058,12 @@ def ink_of(gray, path="image"):
 
 
 def line_of(image, path="image"):
-    """(gray, ink, made on a computer, line) of an upright image: its grayscale at the working
-    size (to_gray), its ink (ink_of), and its line of writing as marks_in_line gives it, or None
-    for an image no larger than SMALL, which holds one digit.
+    """(gray, ink, made on a computer, line, turn) of an upright image: its grayscale at the
+    working size (to_gray), its ink (ink_of), its line of writing as marks_in_line gives it (None
+    for an image no larger than SMALL, which holds one digit), and how the ink was turned: None,
+    or (angle, shape before, shape after) for a row of writing turned from level (tilt; a phone
+    held askew), whose ink is turned level and looked at again, `ink` and `line` then of the
+    turned ink. Its edge is where the image's edge was, and beyond it.
 
     A photo whose line of writing is at least TIGHT of its height tall was cropped close to the
     writing. ink_mask judges a mark by whether it touches the image's edge (the sheet's edge) and
@@ -1025,30 +1076,41 @@ def line_of(image, path="image"):
     gray = to_gray(image)
     ink, computer = ink_of(gray, path)
     if max(ink.shape) <= SMALL:
-        return gray, ink, computer, None
+        return gray, ink, computer, None, None
+    mask = ink_mask(ink, paper=not computer)
     try:
-        line = marks_in_line(ink_mask(ink, paper=not computer), path)
-    except InputError:  # perhaps a close crop: a photo is looked at again below
-        if computer:
-            raise
-        line = None
+        line, refused = marks_in_line(mask, path), None
+    except InputError as error:  # perhaps a close crop or a turned row: looked at again below
+        line, refused = None, error
+    angle, turn = tilt(mask if line is None else np.isin(line[0], [k for g in line[1] for k in g[4]])), None
+    if angle:  # a row of writing turned from level: turned level, its strokes found again
+        level = turned(ink, -angle)
+        edge = turned((~edge_frame(ink.shape)).astype(np.float32), -angle) < 0.5  # and the corners beyond it
+        try:
+            line, refused = marks_in_line(ink_mask(level, paper=not computer, edge=edge), path), None
+            ink, turn = level, (-angle, ink.shape, level.shape)
+        except InputError:
+            pass
+    if computer and refused:
+        raise refused
     if not computer and (line is None or line[2] >= TIGHT * ink.shape[0]):
         margin = ink.shape[0] if line is None else line[2]
         mask = ink_mask(np.pad(ink, margin), paper=True)[margin:-margin, margin:-margin]
         line = marks_in_line(mask, path)
-    return gray, ink, computer, line
+    return gray, ink, computer, line, turn
 
 
-def closer_box(image, gray, groups, height):
+def closer_box(image, gray, bounds, height):
     """The part of the upright `image` to look at again, closer: (left, top, right, bottom) in its
-    pixels, around its line of writing (the marks `groups` of `gray`, the image at the working
-    size) with a margin of the line's height on every side. None if the line is LINE_HEIGHT px
-    tall or more in `gray`, or if the image has no more pixels of that part than `gray` has.
+    pixels, around its line of writing (`bounds`: its top, left, bottom, right in `gray`, the
+    image at the working size) with a margin of the line's height on every side. None if the
+    line is LINE_HEIGHT px tall or more in `gray`, or if the image has no more pixels of that
+    part than `gray` has.
     """
     if height >= LINE_HEIGHT:
         return None
     factor = image.size[0] / gray.shape[1]  # the image's pixels per working pixel
-    top, left, bottom, right = line_bounds(groups)
+    top, left, bottom, right = bounds
     box = tuple(round(v * factor) for v in (max(left - height, 0), max(top - height, 0),
                                              min(right + height, gray.shape[1]), min(bottom + height, gray.shape[0])))
     if min(factor, WORK_SIZE / max(box[2] - box[0], box[3] - box[1])) <= 1:
@@ -1064,17 +1126,19 @@ def to_digits(image, path="image", read=None):
 
     The whole image is looked at WORK_SIZE px wide; a line of writing small in it is looked at
     again in a part of the image around it, at up to the image's own resolution (closer_box),
-    unless that closer look does not find a line of writing.
+    unless that closer look does not find a line of writing. A row turned level (line_of) is
+    read level; its boxes are those around its digits' boxes turned back.
     """
     upright = apply_exif_orientation(image)
-    gray, ink, computer, line = line_of(upright, path)
+    gray, ink, computer, line, turn = line_of(upright, path)
     decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
     origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
     if line is None:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
         return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
                  read(digit[None])[0] if read else None)]
-    box = closer_box(upright, gray, *line[1:])
+    bounds = line_bounds(line[1])
+    box = closer_box(upright, gray, unturned(bounds, turn) if turn else bounds, line[2])
     if box is not None:
         part = upright.crop(box)
         try:
@@ -1082,15 +1146,16 @@ def to_digits(image, path="image", read=None):
         except InputError:
             closer = None
         if closer is not None and closer[3] is not None:
-            gray, ink, computer, line = closer
+            gray, ink, computer, line, turn = closer
             origin, scale = (box[0] * decoded, box[1] * decoded), decoded * part.size[0] / gray.shape[1]
     digits = read_line(ink, *line, read)
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "
                          "photograph one digit or one number at a time")
+    boxes = [unturned(box, turn) if turn else box for _, box, _ in digits]
     return [(digit, (round(origin[0] + left * scale), round(origin[1] + top * scale),
                      round(origin[0] + right * scale), round(origin[1] + bottom * scale)), probabilities)
-            for digit, (top, left, bottom, right), probabilities in digits]
+            for (digit, _, probabilities), (top, left, bottom, right) in zip(digits, boxes)]
 
 
 def to_mnist(image, path="image", read=None):

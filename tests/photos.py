@@ -39,9 +39,10 @@ PAPERS = [(245, 244, 238), (250, 246, 228), (232, 232, 228), (240, 238, 242)]
 BOARDS = [(30, 50, 40), (25, 25, 30), (35, 40, 60)]
 SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / height: overlap, touch, close, wide
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
-FRAMINGS = ("normal", "far", "close")  # how much of the sheet and table is in the photo
+FRAMINGS = ("normal", "far", "close", "turned")  # how the photo is taken
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
+TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -238,8 +239,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
     (`screen`), as a PNG. A photo's `framing` is `normal` (the writing within a phone's frame as
     people hold it), `far` (the same writing in a frame FAR times as wide and tall: a page, or a
-    12-megapixel photo from further away) or `close` (cropped around the writing with a margin
-    drawn from CLOSE times its height); it does not change an image made on a computer."""
+    12-megapixel photo from further away), `close` (cropped around the writing with a margin
+    drawn from CLOSE times its height) or `turned` (the sheet turned TURNED degrees more, either
+    way); it does not change an image made on a computer."""
     if family == "screen":
         return screen_image(rng, images, labels, count)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -284,6 +286,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     table = np.array([(120, 85, 55), (60, 60, 65), (170, 160, 140), (30, 30, 30)][rng.integers(4)], np.float32) / 255
     sheet_image = Image.fromarray((np.clip(sheet, 0, 1) * 255).astype(np.uint8))
     angle = rng.uniform(-4, 4)
+    if framing == "turned":
+        angle += np.copysign(TURNED, angle)
     sheet_image = sheet_image.rotate(angle, Image.Resampling.BILINEAR, expand=True,
                                      fillcolor=tuple(int(c * 255) for c in table))
     canvas = Image.new("RGB", (width, height), tuple(int(c * 255) for c in table))

@@ -88,8 +88,9 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing(mnist, family):
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
                                         size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close = (Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
-    assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1])
+    normal, far, close, turned = (Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
+    assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
+    assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
     written = np.abs(gray - np.median(gray)) > 60
     rows, cols = np.flatnonzero(written.any(axis=1)), np.flatnonzero(written.any(axis=0))

@@ -591,8 +591,8 @@ def test_the_ink_is_the_rarer_colour_around_it_whatever_lies_farther_away():
 
 def test_a_line_of_writing_small_in_a_large_image_is_looked_at_again_closer():
     gray = np.zeros((384, 512))  # the image at the working size
-    groups = [[100, 200, 130, 260, [1]]]  # top, left, bottom, right: a line 30 px tall
+    bounds = (100, 200, 130, 260)  # top, left, bottom, right: a line 30 px tall
     large = Image.new("L", (2048, 1536))  # 4 of its pixels a working pixel
-    assert preprocess.closer_box(large, gray, groups, 30) == (680, 280, 1160, 640)  # a line's height around
-    assert preprocess.closer_box(large, gray, groups, preprocess.LINE_HEIGHT) is None  # tall enough already
-    assert preprocess.closer_box(Image.new("L", (512, 384)), gray, groups, 30) is None  # no more pixels to see
+    assert preprocess.closer_box(large, gray, bounds, 30) == (680, 280, 1160, 640)  # a line's height around
+    assert preprocess.closer_box(large, gray, bounds, preprocess.LINE_HEIGHT) is None  # tall enough already
+    assert preprocess.closer_box(Image.new("L", (512, 384)), gray, bounds, 30) is None  # no more pixels to see
