@@ -1082,7 +1082,8 @@ def line_of(image, path="image"):
         line, refused = marks_in_line(mask, path), None
     except InputError as error:  # perhaps a close crop or a turned row: looked at again below
         line, refused = None, error
-    angle, turn = tilt(mask if line is None else np.isin(line[0], [k for g in line[1] for k in g[4]])), None
+    angle = tilt(mask if line is None else np.isin(line[0], [k for g in line[1] for k in g[4]]))
+    turn = None
     if angle:  # a row of writing turned from level: turned level, its strokes found again
         level = turned(ink, -angle)
         edge = turned((~edge_frame(ink.shape)).astype(np.float32), -angle) < 0.5  # and the corners beyond it

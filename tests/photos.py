@@ -276,7 +276,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     left = int(sheet_w / 2 - ink.shape[1] / 2 + rng.uniform(-0.1, 0.1) * width * (1 - ink.shape[1] / sheet_w))
     top, left = min(max(top, 0), sheet_h - ink.shape[0]), min(max(left, 0), sheet_w - ink.shape[1])
     layer[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
-    written = Image.fromarray(((layer > 0.05) * 255).astype(np.uint8))  # where the writing is, moved as the sheet is
+    if framing == "close":  # where the writing is, to be turned and moved as the sheet is
+        writing = Image.fromarray(((layer > 0.05) * 255).astype(np.uint8))
     if ink_name in ("pencil", "chalk"):
         layer *= np.clip(rng.normal(1, 0.25, layer.shape), 0.3, 1.3)
     layer = np.clip(layer * opacity, 0, 1)[:, :, None]
@@ -299,8 +300,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     canvas = canvas.transform(canvas.size, *perspective)
     if framing == "close":
         frame = Image.new("L", (width, height), 0)
-        frame.paste(written.rotate(angle, Image.Resampling.BILINEAR, expand=True), at)
-        written_box = frame.transform(frame.size, *perspective).getbbox()
+        frame.paste(writing.rotate(angle, Image.Resampling.BILINEAR, expand=True), at)
+        writing_box = frame.transform(frame.size, *perspective).getbbox()
 
     # light: a gradient across the page, maybe a shadow, darker corners, noise, blur
     photo = np.asarray(canvas, np.float32) / 255
@@ -314,7 +315,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     image = Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8))
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
     if framing == "close":
-        left, top, right, bottom = written_box
+        left, top, right, bottom = writing_box
         margin = rng.uniform(*CLOSE) * (bottom - top)
         image = image.crop((max(0, int(left - margin)), max(0, int(top - margin)),
                             min(width, int(right + margin)), min(height, int(bottom + margin))))
