@@ -621,7 +621,9 @@ def turned(ink, angle):
 def unturned(box, turn):
     """(top, left, bottom, right): the box around `box`, in an image turned as `turn` = (angle,
     shape before, shape after) says, in the image before it was turned (the corners turned
-    back about the middle)."""
+    back about the middle); `box` itself if the image was not turned (None)."""
+    if turn is None:
+        return box
     angle, (height, width), size = turn
     theta = np.radians(angle)
     top, left, bottom, right = box
@@ -1138,8 +1140,7 @@ def to_digits(image, path="image", read=None):
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
         return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
                  read(digit[None])[0] if read else None)]
-    bounds = line_bounds(line[1])
-    box = closer_box(upright, gray, unturned(bounds, turn) if turn else bounds, line[2])
+    box = closer_box(upright, gray, unturned(line_bounds(line[1]), turn), line[2])
     if box is not None:
         part = upright.crop(box)
         try:
@@ -1153,7 +1154,7 @@ def to_digits(image, path="image", read=None):
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "
                          "photograph one digit or one number at a time")
-    boxes = [unturned(box, turn) if turn else box for _, box, _ in digits]
+    boxes = [unturned(box, turn) for _, box, _ in digits]  # in `gray`'s pixels
     return [(digit, (round(origin[0] + left * scale), round(origin[1] + top * scale),
                      round(origin[0] + right * scale), round(origin[1] + bottom * scale)), probabilities)
             for (digit, _, probabilities), (top, left, bottom, right) in zip(digits, boxes)]
