@@ -53,6 +53,7 @@ MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
 STICK = 0.02  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
+PINHOLE = 2  # ... and they enclose no hole larger than this many pixels (a loop's; a stroke's pinholes are noise)
 WIDER = (0.7, 0.85)  # ... and are also read widened to these shares: the answer is the average of the readings
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
@@ -740,21 +741,28 @@ def digit_ink(own, narrow=NARROW, size=None):
 
 def extent(own):
     """(width, height) of the strokes in `own`, the width infinite if they are a single straight
-    stroke: a 0 or 7 written narrow may be widened, a 1 never."""
+    stroke (spread no more than a stroke's, no loop): a 0 or 7 written narrow may be widened, a 1
+    never."""
     rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
     height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height
+    stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height and not holes(own, PINHOLE).any()
     return (np.inf if stick else width), height
+
+
+def holes(own, smallest):
+    """The holes of the mask `own` (the background its strokes enclose) larger than `smallest`
+    pixels: a loop's hole, not a pinhole in a stroke."""
+    labels, count = ndimage.label(ndimage.binary_fill_holes(own) & ~own)
+    large = np.bincount(labels.ravel(), minlength=count + 1) > smallest
+    large[0] = False
+    return large[labels]
 
 
 def strokes_per_row(own):
     """How many strokes a row of the mask `own` crosses, on average over the rows with ink: 2 for
     a 0, 1 for a 1, 4 for two 0s side by side. A hole smaller than a square half a stroke wide (a
     pinhole in a fat stroke) does not part a stroke."""
-    holes, count = ndimage.label(ndimage.binary_fill_holes(own) & ~own)
-    small = np.bincount(holes.ravel(), minlength=count + 1) <= (stroke_width(own) / 2) ** 2
-    small[0] = False
-    own = own | small[holes]
+    own = ndimage.binary_fill_holes(own) & ~holes(own, (stroke_width(own) / 2) ** 2)
     starts = np.count_nonzero(own[:, 1:] & ~own[:, :-1], axis=1) + own[:, 0]
     return float(starts[own.any(axis=1)].mean())
 

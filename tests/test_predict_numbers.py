@@ -195,6 +195,24 @@ def test_a_narrow_0_written_slanted_is_read_as_a_0(tmp_path, trained_model):
     assert [line.split(": ", 1)[1].split()[0] for line in result.stdout.splitlines()] == ["0"] * 4, result.stdout
 
 
+def test_a_narrow_loop_in_a_fat_pen_is_not_taken_for_a_1(tmp_path, trained_model):
+    """A 0 and an 8 a tenth as wide as tall, in a pen almost half as wide as the digit: their ink
+    spreads across no more than a straight stroke's, and they were read as sticks, 1s. Their
+    holes say they are loops; a stroke of the same pen, a 1, is still a 1."""
+    for name, shapes in {"0": [(185, 60, 215, 340)], "8": [(185, 60, 215, 200), (185, 195, 215, 340)]}.items():
+        for pen in (12, 14):
+            canvas = Image.new("L", (400, 400), 255)
+            for box in shapes:
+                ImageDraw.Draw(canvas).ellipse(box, outline=0, width=pen)
+            canvas.save(tmp_path / f"{name}_{pen}.png")
+    canvas = Image.new("L", (400, 400), 255)
+    ImageDraw.Draw(canvas).line((205, 60, 195, 340), fill=0, width=14)
+    canvas.save(tmp_path / "1_14.png")
+    result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
+    read = {os.path.basename(line.split(": ")[0]): line.split(": ")[1].split()[0] for line in result.stdout.splitlines()}
+    assert read == {"0_12.png": "0", "0_14.png": "0", "1_14.png": "1", "8_12.png": "8", "8_14.png": "8"}, result.stdout
+
+
 def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
     """A very narrow 2 in a fat pen is read at three widths: its input as shown reads 2, the
     average of the three readings 8. --why explains the digit answered."""

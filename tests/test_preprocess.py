@@ -444,6 +444,16 @@ def test_a_narrow_0_in_a_fat_pen_keeps_its_loop_open():
     assert hole >= 30, hole  # 10 of MNIST's 11 test 0s narrower than 0.6 of their height: 37-86 pixels
 
 
+def test_a_loop_as_narrow_as_a_stroke_is_not_a_stick():
+    zero = ring((140, 30), (70, 15), (62, 5), 6)  # a tenth as wide as tall: its ink spreads as a 1's would
+    assert preprocess.spread(zero) - preprocess.stroke_width(zero) / np.sqrt(12) <= preprocess.STICK * 124
+    assert preprocess.extent(zero) == (15, 140)  # its hole: a loop, widened as a narrow 0
+    bar = np.zeros((80, 24), bool)
+    bar[5:75, 6:18] = True
+    bar[[20, 40, 60], 11] = bar[[20, 40, 60], 12] = False  # pinholes of a noisy scan, 2 pixels each
+    assert preprocess.extent(bar) == (np.inf, 70)
+
+
 def test_a_digit_crosses_at_most_two_strokes_a_row_and_two_digits_side_by_side_more():
     one_zero = ring((80, 60), (40, 30), (34, 14), 6)
     two_zeros = ring((80, 60), (40, 15), (34, 12), 6) | ring((80, 60), (40, 44), (34, 12), 6)
