@@ -510,7 +510,7 @@ def marks_in_line(mask, path="image"):
     anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
-    tall, level = heights >= MIN_HEIGHT * height, np.abs(middles - middle) <= height
+    tall, level = (heights >= MIN_HEIGHT * height) & (MIN_HEIGHT * heights <= height), np.abs(middles - middle) <= height
     line = tall & level  # the marks of the line itself
     lefts, rights = np.array([g[1] for g in groups]), np.array([g[3] for g in groups])
     aside = np.maximum(lefts - rights[line].max(), lefts[line].min() - rights) > height

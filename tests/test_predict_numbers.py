@@ -213,6 +213,23 @@ def test_a_narrow_loop_in_a_fat_pen_is_not_taken_for_a_1(tmp_path, trained_model
     assert read == {"0_12.png": "0", "0_14.png": "0", "1_14.png": "1", "8_12.png": "8", "8_14.png": "8"}, result.stdout
 
 
+def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained_model):
+    """A sheet's margin line, turned with the sheet and shorter than the photo: a straight stroke
+    three times as tall as the digit beside it is no digit of its line, not a 1 before it."""
+    for name, strokes in {"0": None, "7": (250, 160, 300, 160, 262, 250)}.items():
+        canvas = Image.new("L", (500, 400), 255)
+        draw = ImageDraw.Draw(canvas)
+        draw.line((110, 70, 60, 330), fill=90, width=3)
+        if strokes:
+            draw.line(strokes, fill=0, width=6)
+        else:
+            draw.ellipse((250, 160, 300, 250), outline=0, width=6)
+        canvas.save(tmp_path / f"{name}.png")
+    result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
+    read = {os.path.basename(line.split(": ")[0]): line.split(": ")[1] for line in result.stdout.splitlines()}
+    assert {name: answer.split()[0] for name, answer in read.items()} == {"0.png": "0", "7.png": "7"}, result.stdout
+
+
 def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
     """A very narrow 2 in a fat pen is read at three widths: its input as shown reads 2, the
     average of the three readings 8. --why explains the digit answered."""
