@@ -346,8 +346,9 @@ def ink_mask(ink, paper=True, edge=None):
     straight strokes of a digit drawn on a computer are not a ruling), without marks that touch
     the image's edge (the edge of the sheet, the table, a dark corner; `edge` says where it is,
     if not at the frame's: in an image turned) or long thin straight ones (a margin line) unless
-    nothing else is left, without long marks fainter and broader
-    than the strongest ink's (the light wall beside a dark board), and without specks.
+    nothing else is left, without marks that hold another in a hole (frames: a box or a ring drawn
+    around the writing), without long marks fainter and broader than the strongest ink's (the
+    light wall beside a dark board), and without specks.
     """
     strong = (ink >= INK_LEVEL) & (ndimage.grey_closing(ink, size=(3, 3)) - ink <= INK_LEVEL)
     lines = paper_lines(ink >= LINE_LEVEL, strong) if paper else np.zeros_like(strong)
@@ -373,6 +374,7 @@ def ink_mask(ink, paper=True, edge=None):
             # tall digit in a fat pen): the margin line, the edge of the sheet
         elif (cols.stop - cols.start) > ACROSS * width and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
+    inside[frames(labels, objects, inside > 0)] = 0
     if inside.any():
         brightest = np.argmax(np.where(inside > 0, peaks, -1))
         wall = (peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & (lengths > FRAME)
@@ -380,6 +382,26 @@ def ink_mask(ink, paper=True, edge=None):
         areas = inside
     keep = areas >= max(4, SPECK * areas.max())
     return keep[labels]
+
+
+def frames(labels, objects, kept):
+    """The labels of the marks (of a label image; `objects`: their slices; `kept`: whether each
+    label, from 0, counts) that hold in a hole another mark that counts, at least MIN_HEIGHT as
+    tall as they are: a box drawn around a digit or a number, a form's cells, a ring around an
+    answer. A digit's loops hold no digit. Only the MAX_MARKS tallest marks are looked at."""
+    boxes = np.array([(rows.start, cols.start, rows.stop, cols.stop) for rows, cols in objects]).reshape(-1, 4)
+    heights = boxes[:, 2] - boxes[:, 0]
+    found = []
+    for k in np.argsort(-heights, kind="stable")[:MAX_MARKS]:
+        top, left, bottom, right = boxes[k]
+        inner = (kept[1:] & (boxes[:, 0] > top) & (boxes[:, 1] > left) & (boxes[:, 2] < bottom) & (boxes[:, 3] < right)
+                 & (heights >= MIN_HEIGHT * heights[k]))
+        if inner.any():
+            part = labels[top:bottom, left:right]
+            hole = ndimage.binary_fill_holes(part == k + 1) & (part != k + 1)
+            if np.isin(part[hole], np.flatnonzero(inner) + 1).any():
+                found.append(k + 1)
+    return np.array(found, int)
 
 
 def spread(mask):

@@ -230,6 +230,35 @@ def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained
     assert {name: answer.split()[0] for name, answer in read.items()} == {"0.png": "0", "7.png": "7"}, result.stdout
 
 
+@pytest.mark.parametrize("frame", ["cells", "comb", "ring"])
+def test_a_number_written_in_boxes_or_ringed_is_read_without_them(tmp_path, trained_model, frame):
+    """470 written one digit to a box of a form (apart, or sharing their walls), or with a ring
+    drawn around it: a mark that holds a digit in its hole is no digit (a box with a digit in it
+    was read as an 8)."""
+    strokes = [s for k, d in enumerate([4, 7, 0]) for s in browser.squeezed(browser.DIGITS[d], 70 + k * 150, 0.45)]
+    canvas = Image.new("L", (720, 400), 255)
+    canvas.paste(browser.drawing(strokes, width=600), (60, 60))
+    ink = np.asarray(canvas) < 128
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    digits = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+    assert len(digits) == 3
+    draw, top, bottom = ImageDraw.Draw(canvas), rows[0] - 18, rows[-1] + 18
+    if frame == "cells":
+        for columns in digits:
+            draw.rectangle((columns[0] - 18, top, columns[-1] + 18, bottom), outline=0, width=3)
+    elif frame == "comb":
+        walls = [digits[0][0] - 18, (digits[0][-1] + digits[1][0]) // 2, (digits[1][-1] + digits[2][0]) // 2,
+                 digits[2][-1] + 18]
+        for left, right in zip(walls, walls[1:]):
+            draw.rectangle((left, top, right, bottom), outline=0, width=3)
+    else:
+        draw.ellipse((10, 10, 710, 390), outline=0, width=5)
+    canvas.save(tmp_path / "470.png")
+    answer = json.loads(run_predict("--json", tmp_path / "470.png", cwd=tmp_path, model=trained_model).stdout)
+    assert answer.get("number") == "470", answer
+
+
 def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
     """A very narrow 2 in a fat pen is read at three widths: its input as shown reads 2, the
     average of the three readings 8. --why explains the digit answered."""
