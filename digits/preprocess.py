@@ -507,8 +507,9 @@ def marks_in_line(mask, path="image"):
     width are pieces of one digit above each other (the bar of a 5). The line is that of the
     mark whose line (on_line) holds the most ink, and of such marks the one with the most ink;
     its height is the line's. Marks much smaller than that mark, or away from its line, are dots
-    and strays, and so are marks above or below it more than its height beyond either end of
-    it: only marks above or below the line make a second row.
+    and strays; marks more than 1 / MIN_HEIGHT times as tall are no digits of it (a margin line
+    turned with the sheet); and so are marks above or below it more than its height beyond
+    either end of it: only marks above or below the line make a second row.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -532,7 +533,8 @@ def marks_in_line(mask, path="image"):
     anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
-    tall, level = (heights >= MIN_HEIGHT * height) & (MIN_HEIGHT * heights <= height), np.abs(middles - middle) <= height
+    tall = (heights >= MIN_HEIGHT * height) & (MIN_HEIGHT * heights <= height)  # a digit's height, not a line's
+    level = np.abs(middles - middle) <= height
     line = tall & level  # the marks of the line itself
     lefts, rights = np.array([g[1] for g in groups]), np.array([g[3] for g in groups])
     aside = np.maximum(lefts - rights[line].max(), lefts[line].min() - rights) > height
