@@ -230,33 +230,34 @@ def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained
     assert {name: answer.split()[0] for name, answer in read.items()} == {"0.png": "0", "7.png": "7"}, result.stdout
 
 
-@pytest.mark.parametrize("frame", ["cells", "comb", "ring"])
-def test_a_number_written_in_boxes_or_ringed_is_read_without_them(tmp_path, trained_model, frame):
+def test_a_number_written_in_boxes_or_ringed_is_read_without_them(tmp_path, trained_model):
     """470 written one digit to a box of a form (apart, or sharing their walls), or with a ring
     drawn around it: a mark that holds a digit in its hole is no digit (a box with a digit in it
     was read as an 8)."""
     strokes = [s for k, d in enumerate([4, 7, 0]) for s in browser.squeezed(browser.DIGITS[d], 70 + k * 150, 0.45)]
-    canvas = Image.new("L", (720, 400), 255)
-    canvas.paste(browser.drawing(strokes, width=600), (60, 60))
-    ink = np.asarray(canvas) < 128
-    rows = np.flatnonzero(ink.any(axis=1))
-    cols = np.flatnonzero(ink.any(axis=0))
+    written = Image.new("L", (720, 400), 255)
+    written.paste(browser.drawing(strokes, width=600), (60, 60))
+    ink = np.asarray(written) < 128
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     digits = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
     assert len(digits) == 3
-    draw, top, bottom = ImageDraw.Draw(canvas), rows[0] - 18, rows[-1] + 18
-    if frame == "cells":
-        for columns in digits:
-            draw.rectangle((columns[0] - 18, top, columns[-1] + 18, bottom), outline=0, width=3)
-    elif frame == "comb":
-        walls = [digits[0][0] - 18, (digits[0][-1] + digits[1][0]) // 2, (digits[1][-1] + digits[2][0]) // 2,
-                 digits[2][-1] + 18]
-        for left, right in zip(walls, walls[1:]):
+    top, bottom = rows[0] - 18, rows[-1] + 18
+    walls = [digits[0][0] - 18, (digits[0][-1] + digits[1][0]) // 2, (digits[1][-1] + digits[2][0]) // 2,
+             digits[2][-1] + 18]
+    frames = {"cells": [(columns[0] - 18, columns[-1] + 18) for columns in digits],  # boxes apart
+              "comb": list(zip(walls, walls[1:])),  # boxes sharing their walls
+              "ring": None}
+    for name, boxes in frames.items():
+        canvas = written.copy()
+        draw = ImageDraw.Draw(canvas)
+        for left, right in boxes or []:
             draw.rectangle((left, top, right, bottom), outline=0, width=3)
-    else:
-        draw.ellipse((10, 10, 710, 390), outline=0, width=5)
-    canvas.save(tmp_path / "470.png")
-    answer = json.loads(run_predict("--json", tmp_path / "470.png", cwd=tmp_path, model=trained_model).stdout)
-    assert answer.get("number") == "470", answer
+        if boxes is None:
+            draw.ellipse((10, 10, 710, 390), outline=0, width=5)
+        canvas.save(tmp_path / f"{name}.png")
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    answers = {os.path.basename(answer["path"]): answer.get("number") for answer in map(json.loads, result.stdout.splitlines())}
+    assert answers == {"cells.png": "470", "comb.png": "470", "ring.png": "470"}, result.stdout
 
 
 def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):
