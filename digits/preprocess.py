@@ -361,9 +361,10 @@ def ink_mask(ink, paper=True, edge=None):
     inside = areas.copy()
     inside[labels[edge_frame(labels.shape) if edge is None else edge]] = 0
     objects, pens, peaks = ndimage.find_objects(labels), stroke_widths(labels, count), mark_peaks(ink, labels, count)
+    boxes = np.array([(rows.start, cols.start, rows.stop, cols.stop) for rows, cols in objects])
     height, width = mask.shape
-    lengths = np.array([0.0] + [max((rows.stop - rows.start) / height, (cols.stop - cols.start) / width)
-                                for rows, cols in objects])  # the share of the image a mark runs across
+    lengths = np.r_[0.0, np.maximum((boxes[:, 2] - boxes[:, 0]) / height,
+                                    (boxes[:, 3] - boxes[:, 1]) / width)]  # the share of the image a mark runs across
     for label, (rows, cols) in enumerate(objects, 1):
         length, pen = lengths[label], pens[label]
         own = labels[rows, cols] == label
@@ -374,7 +375,7 @@ def ink_mask(ink, paper=True, edge=None):
             # tall digit in a fat pen): the margin line, the edge of the sheet
         elif (cols.stop - cols.start) > ACROSS * width and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
-    inside[frames(labels, objects, inside > 0)] = 0
+    inside[frames(labels, boxes, inside > 0)] = 0
     if inside.any():
         brightest = np.argmax(np.where(inside > 0, peaks, -1))
         wall = (peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & (lengths > FRAME)
@@ -384,12 +385,12 @@ def ink_mask(ink, paper=True, edge=None):
     return keep[labels]
 
 
-def frames(labels, objects, kept):
-    """The labels of the marks (of a label image; `objects`: their slices; `kept`: whether each
-    label, from 0, counts) that hold in a hole another mark that counts, at least MIN_HEIGHT as
-    tall as they are: a box drawn around a digit or a number, a form's cells, a ring around an
-    answer. A digit's loops hold no digit. Only the MAX_MARKS tallest marks are looked at."""
-    boxes = np.array([(rows.start, cols.start, rows.stop, cols.stop) for rows, cols in objects]).reshape(-1, 4)
+def frames(labels, boxes, kept):
+    """The labels of the marks (of a label image; `boxes`: their top, left, bottom, right; `kept`:
+    whether each label, from 0, counts) that hold in a hole another mark that counts, at least
+    MIN_HEIGHT as tall as they are: a box drawn around a digit or a number, a form's cells, a
+    ring around an answer. A digit's loops hold no digit. Only the MAX_MARKS tallest marks are
+    looked at."""
     heights = boxes[:, 2] - boxes[:, 0]
     found = []
     for k in np.argsort(-heights, kind="stable")[:MAX_MARKS]:
@@ -533,8 +534,7 @@ def marks_in_line(mask, path="image"):
     anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
                  key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
     height, middle = heights[anchor], middles[anchor]
-    tall = (heights >= MIN_HEIGHT * height) & (MIN_HEIGHT * heights <= height)  # a digit's height, not a line's
-    level = np.abs(middles - middle) <= height
+    tall, level = as_tall(heights, anchor), np.abs(middles - middle) <= height
     line = tall & level  # the marks of the line itself
     lefts, rights = np.array([g[1] for g in groups]), np.array([g[3] for g in groups])
     aside = np.maximum(lefts - rights[line].max(), lefts[line].min() - rights) > height
@@ -550,10 +550,14 @@ def marks_in_line(mask, path="image"):
 
 def on_line(heights, middles, k):
     """Which marks (of these heights and vertical middles) could be digits on one line with mark
-    k: each of the two at least MIN_HEIGHT of the other's height, their middles no farther apart
-    than the taller one's height."""
-    taller = np.maximum(heights, heights[k])
-    return (np.minimum(heights, heights[k]) >= MIN_HEIGHT * taller) & (np.abs(middles - middles[k]) <= taller)
+    k: as tall as it (as_tall), their middles no farther apart than the taller one's height."""
+    return as_tall(heights, k) & (np.abs(middles - middles[k]) <= np.maximum(heights, heights[k]))
+
+
+def as_tall(heights, k):
+    """Which marks (of these heights) are about as tall as mark k, as digits of one line are: each
+    of the two at least MIN_HEIGHT of the other's height."""
+    return np.minimum(heights, heights[k]) >= MIN_HEIGHT * np.maximum(heights, heights[k])
 
 
 def stacked(objects, group, height):

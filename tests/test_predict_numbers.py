@@ -195,6 +195,13 @@ def test_a_narrow_0_written_slanted_is_read_as_a_0(tmp_path, trained_model):
     assert [line.split(": ", 1)[1].split()[0] for line in result.stdout.splitlines()] == ["0"] * 4, result.stdout
 
 
+def answers_by_file(result):
+    """{file name: the digit or number answered} from predict_image.py's lines for a folder
+    ("path: 7 (confidence ...)" or "path: number 47 (...)")."""
+    return {os.path.basename(path): answer.removeprefix("number ").split()[0]
+            for path, answer in (line.split(": ", 1) for line in result.stdout.splitlines())}
+
+
 def test_a_narrow_loop_in_a_fat_pen_is_not_taken_for_a_1(tmp_path, trained_model):
     """A 0 and an 8 a tenth as wide as tall, in a pen almost half as wide as the digit: their ink
     spreads across no more than a straight stroke's, and they were read as sticks, 1s. Their
@@ -209,8 +216,8 @@ def test_a_narrow_loop_in_a_fat_pen_is_not_taken_for_a_1(tmp_path, trained_model
     ImageDraw.Draw(canvas).line((205, 60, 195, 340), fill=0, width=14)
     canvas.save(tmp_path / "1_14.png")
     result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
-    read = {os.path.basename(line.split(": ")[0]): line.split(": ")[1].split()[0] for line in result.stdout.splitlines()}
-    assert read == {"0_12.png": "0", "0_14.png": "0", "1_14.png": "1", "8_12.png": "8", "8_14.png": "8"}, result.stdout
+    assert answers_by_file(result) == {"0_12.png": "0", "0_14.png": "0", "1_14.png": "1", "8_12.png": "8",
+                                       "8_14.png": "8"}, result.stdout
 
 
 def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained_model):
@@ -226,8 +233,7 @@ def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained
             draw.ellipse((250, 160, 300, 250), outline=0, width=6)
         canvas.save(tmp_path / f"{name}.png")
     result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
-    read = {os.path.basename(line.split(": ")[0]): line.split(": ")[1] for line in result.stdout.splitlines()}
-    assert {name: answer.split()[0] for name, answer in read.items()} == {"0.png": "0", "7.png": "7"}, result.stdout
+    assert answers_by_file(result) == {"0.png": "0", "7.png": "7"}, result.stdout
 
 
 def test_a_number_written_in_boxes_or_ringed_is_read_without_them(tmp_path, trained_model):
