@@ -74,6 +74,9 @@ JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-
 BROKEN = 0.05  # ... less, in proportion, across a gap narrower than this share of the line's height (a broken stroke)
 STEADY_ANGLES = (-10, 10)  # degrees: candidate digits are also read turned by these
 CUT_COST = 1.0  # a cut through ink costs this much log-probability per stroke crossed
+SURE = 0.9  # a candidate cut from a neighbour through ink, read less surely than this, is read again ...
+TAIL = 0.18  # ... without its ink this share of the line's height along its strokes from the cut ...
+HIGH = 1 / 3  # ... unless the cut is in this top share of it (a 7's bar, a 5's flag: the pen runs on from low)
 ROW_STROKES = 2.0  # a digit's rows cross at most this many strokes on average (all but 0.3% of MNIST's) ...
 ROW_STROKES_COST = 4.0  # ... a candidate digit costs this much log-probability per stroke beyond it
 SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
@@ -842,15 +845,58 @@ def cut_by_recognition(pieces, crossings, height, read):
     """(spans, inputs, probabilities, steady, chosen) for the pieces of a line (line_pieces): the
     candidate digits (first piece, last piece, box), their 28x28 inputs, the network's
     probabilities for them (read_candidates) and those averaged with the turned readings
-    (read_steadily), and the indices of the candidates of the best reading (best_cuts)."""
+    (read_steadily), and the indices of the candidates of the best reading (best_cuts). A
+    candidate cut from a neighbour through ink and read less surely than SURE is also a
+    candidate with the tail of the cut stroke trimmed (tail_trimmed), after the others, with the
+    same span."""
     spans = candidates(pieces, crossings, height, MAX_PIECES)
     owns = [candidate_mask(pieces, span) for span in spans]
+    inputs, probabilities, steady = read_masks(owns, read)
+    trimmed = [(span, tail_trimmed(pieces, crossings, span, own, height))
+               for span, own, p in zip(spans, owns, steady) if p.max() < SURE]
+    trimmed = [(span, own) for span, own in trimmed if own is not None]
+    if trimmed:  # each competes with the candidate it was trimmed from
+        spans, owns = spans + [span for span, _ in trimmed], owns + [own for _, own in trimmed]
+        more = read_masks([own for _, own in trimmed], read)
+        inputs, probabilities, steady = (np.concatenate(pair) for pair in zip((inputs, probabilities, steady), more))
+    rows = np.array([strokes_per_row(own) for own in owns])
+    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, gaps_after(pieces, crossings), height, rows)
+
+
+def read_masks(owns, read):
+    """(inputs, probabilities, steady) of candidate digits from the masks of their strokes: their
+    28x28 inputs, the network's probabilities (read_candidates) and those averaged with the
+    turned readings (read_steadily)."""
     sizes = [extent(own) for own in owns]
     inputs = np.array([candidate_input(own, NARROW, size) for own, size in zip(owns, sizes)], np.float32)
     probabilities = read_candidates(owns, sizes, inputs, read)
-    steady = read_steadily(inputs, probabilities, read)
-    rows = np.array([strokes_per_row(own) for own in owns])
-    return spans, inputs, probabilities, steady, best_cuts(spans, steady, crossings, gaps_after(pieces, crossings), height, rows)
+    return inputs, probabilities, read_steadily(inputs, probabilities, read)
+
+
+def tail_trimmed(pieces, crossings, span, own, height):
+    """The mask `own` of a candidate digit (span: first piece, last piece, box) without its ink
+    within TAIL of the line's height, along its strokes, of a cut through ink at either side: the
+    end of the stroke by which the pen ran on from one digit into the next, which gives a 7 a
+    2's foot or turns a 9 into an 8. None if no cut through ink parts it from a neighbour, or the
+    cut is in its top HIGH (a 7's bar, a 5's flag), or what would go is not such an end: half its
+    ink or more, the wall of a loop (a 0 that a 4 touches) or all but a single straight stroke (a
+    4 without its arm)."""
+    first, last, (top, left, bottom, right) = span
+    neighbours = [label for label, cut in ((first, first > 0 and crossings[first - 1] > 0),
+                                           (last + 2, last < len(crossings) and crossings[last] > 0)) if cut]
+    if not neighbours:
+        return None
+    above, before = max(top - 1, 0), max(left - 1, 0)  # the box and a pixel around it
+    touching = ndimage.binary_dilation(np.isin(pieces[above:bottom + 1, before:right + 1], neighbours))
+    cut = touching[top - above:top - above + own.shape[0], left - before:left - before + own.shape[1]] & own
+    if not cut.any() or np.nonzero(cut)[0].mean() < HIGH * own.shape[0]:
+        return None
+    kept = own & ~ndimage.binary_dilation(cut, iterations=max(1, round(TAIL * height)), mask=own)
+    if np.count_nonzero(kept) <= np.count_nonzero(own) / 2:
+        return None
+    smallest = (stroke_width(own) / 2) ** 2  # as strokes_per_row: a loop's hole, not a pinhole
+    opened = (holes(own, smallest) & ~holes(kept, smallest)).any()
+    return None if opened or (np.isinf(extent(kept)[0]) and not np.isinf(extent(own)[0])) else kept
 
 
 def gaps_after(pieces, crossings):

@@ -64,6 +64,7 @@ def main():
         ax.imshow(digit_input, cmap="gray", vmin=0, vmax=1)
         first, last, _ = span
         pieces_text = f"piece {first + 1}" if first == last else f"pieces {first + 1}-{last + 1}"
+        pieces_text += ", trimmed" if spans.index(span) != k else ""  # read again without a tail (tail_trimmed)
         ax.set_title(f"{pieces_text}\nreads {steady[k].argmax()} ({steady[k].max():.2f})", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -99,6 +99,17 @@ def test_digits_joined_by_a_stroke_are_read_without_it(tmp_path, trained_model, 
     assert answer["number"] == number
 
 
+def test_the_end_of_a_joining_stroke_cut_with_a_digit_is_not_read_as_part_of_it(tmp_path, trained_model):
+    """Joined-up writing close together: the cut between two digits crosses the stroke that
+    joins them, and each keeps a part of it (27 was read 87, 72 and 372 read their 7 as a 3, 73
+    its 3 as a 9). Read again without the stroke's end, they are what was written."""
+    for number, width, step in (("27", 0.35, 90), ("72", 0.55, 130), ("73", 0.55, 130), ("372", 0.45, 110)):
+        strokes = browser.written_joined(number, width, step)
+        browser.drawing(strokes, width=step * len(number) + 60).save(tmp_path / f"{number}.png")
+    result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
+    assert answers_by_file(result) == {"27.png": "27", "72.png": "72", "73.png": "73", "372.png": "372"}, result.stdout
+
+
 @pytest.mark.parametrize("number", ["01", "10"])
 def test_a_slanted_1_broken_in_the_middle_is_one_1(tmp_path, trained_model, number):
     """Each half of a 1 whose stroke broke (a pen running dry, chalk) reads as a 1 alone, but is

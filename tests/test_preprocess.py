@@ -454,6 +454,36 @@ def test_a_loop_as_narrow_as_a_stroke_is_not_a_stick():
     assert preprocess.extent(bar) == (np.inf, 70)
 
 
+def trim_at_cut(mark, cut, side, height=100):
+    """tail_trimmed for the part of `mark` on one `side` ("left" or "right") of a cut at column
+    `cut` through ink (one stroke crossed)."""
+    pieces = np.where(mark, np.where(np.arange(mark.shape[1]) < cut, 1, 2), 0)
+    first = 0 if side == "left" else 1
+    rows, cols = ndimage.find_objects((pieces == first + 1).astype(int))[0]
+    span = (first, first, (rows.start, cols.start, rows.stop, cols.stop))
+    own = preprocess.candidate_mask(pieces, span)
+    return own, preprocess.tail_trimmed(pieces, np.array([1.0]), span, own, height)
+
+
+def test_the_end_of_a_joining_stroke_is_trimmed_but_not_a_loop_nor_a_limb():
+    """A 7 whose foot runs on into a 1 loses the stroke's end, TAIL of the line's height along it
+    from the cut, and nothing else; a cut through the top of a digit, beside a loop's wall or
+    through the arm of a 4 trims nothing."""
+    seven_one = stroke_mask((100, 140), [(10, 10), (60, 10), (30, 90), (70, 85), (95, 70)], 6)
+    seven_one |= stroke_mask((100, 140), [(100, 10), (100, 95)], 6)
+    own, kept = trim_at_cut(seven_one, 80, "left")
+    gone = own & ~kept
+    rows, cols = np.nonzero(gone)
+    assert kept is not None and rows.min() > 0.6 * own.shape[0] and cols.min() > 0.5 * own.shape[1]  # the foot's end
+    assert np.count_nonzero(gone) >= 0.5 * preprocess.TAIL * 100 * preprocess.stroke_width(own)
+    bar_on = stroke_mask((100, 140), [(10, 10), (120, 10)], 6) | stroke_mask((100, 140), [(60, 10), (30, 90)], 6)
+    assert trim_at_cut(bar_on, 90, "left")[1] is None  # a 7 whose bar runs into the next digit
+    loop = ring((100, 140), (50, 40), (35, 25), 6) | stroke_mask((100, 140), [(64, 50), (120, 50)], 6)
+    assert trim_at_cut(loop, 75, "left")[1] is None  # a 0 touched by the next digit
+    four = stroke_mask((100, 140), [(80, 10), (80, 95)], 6) | stroke_mask((100, 140), [(20, 60), (80, 60)], 6)
+    assert trim_at_cut(four, 65, "right")[1] is None  # a 4 whose arm touches the digit before it
+
+
 def test_a_digit_crosses_at_most_two_strokes_a_row_and_two_digits_side_by_side_more():
     one_zero = ring((80, 60), (40, 30), (34, 14), 6)
     two_zeros = ring((80, 60), (40, 15), (34, 12), 6) | ring((80, 60), (40, 44), (34, 12), 6)
