@@ -891,7 +891,8 @@ def tail_trimmed(pieces, crossings, span, own, height):
     cut = touching[top - above:top - above + own.shape[0], left - before:left - before + own.shape[1]] & own
     if not cut.any() or np.nonzero(cut)[0].mean() < HIGH * own.shape[0]:
         return None
-    kept = own & ~ndimage.binary_dilation(cut, iterations=max(1, round(TAIL * height)), mask=own)
+    steps = max(1, round(TAIL * height))  # along the ink, each step to a pixel above, below or beside
+    kept = own & ~ndimage.binary_dilation(cut, iterations=steps, mask=own)
     if np.count_nonzero(kept) <= np.count_nonzero(own) / 2:
         return None
     smallest = (stroke_width(own) / 2) ** 2  # as strokes_per_row: a loop's hole, not a pinhole

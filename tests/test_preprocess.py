@@ -472,9 +472,10 @@ def test_the_end_of_a_joining_stroke_is_trimmed_but_not_a_loop_nor_a_limb():
     seven_one = stroke_mask((100, 140), [(10, 10), (60, 10), (30, 90), (70, 85), (95, 70)], 6)
     seven_one |= stroke_mask((100, 140), [(100, 10), (100, 95)], 6)
     own, kept = trim_at_cut(seven_one, 80, "left")
+    assert kept is not None
     gone = own & ~kept
     rows, cols = np.nonzero(gone)
-    assert kept is not None and rows.min() > 0.6 * own.shape[0] and cols.min() > 0.5 * own.shape[1]  # the foot's end
+    assert rows.min() > 0.6 * own.shape[0] and cols.min() > 0.5 * own.shape[1]  # the foot's end only
     assert np.count_nonzero(gone) >= 0.5 * preprocess.TAIL * 100 * preprocess.stroke_width(own)
     bar_on = stroke_mask((100, 140), [(10, 10), (120, 10)], 6) | stroke_mask((100, 140), [(60, 10), (30, 90)], 6)
     assert trim_at_cut(bar_on, 90, "left")[1] is None  # a 7 whose bar runs into the next digit
