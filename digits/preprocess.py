@@ -789,11 +789,17 @@ def holes(own, smallest):
     return large[labels]
 
 
+def pinhole_area(own):
+    """The area in px of the largest hole of the mask `own` that parts no stroke: a square half
+    its stroke wide (a pinhole in a fat stroke, not a loop's hole)."""
+    return (stroke_width(own) / 2) ** 2
+
+
 def strokes_per_row(own):
     """How many strokes a row of the mask `own` crosses, on average over the rows with ink: 2 for
     a 0, 1 for a 1, 4 for two 0s side by side. A hole smaller than a square half a stroke wide (a
     pinhole in a fat stroke) does not part a stroke."""
-    own = ndimage.binary_fill_holes(own) & ~holes(own, (stroke_width(own) / 2) ** 2)
+    own = ndimage.binary_fill_holes(own) & ~holes(own, pinhole_area(own))
     starts = np.count_nonzero(own[:, 1:] & ~own[:, :-1], axis=1) + own[:, 0]
     return float(starts[own.any(axis=1)].mean())
 
@@ -895,7 +901,7 @@ def tail_trimmed(pieces, crossings, span, own, height):
     kept = own & ~ndimage.binary_dilation(cut, iterations=steps, mask=own)
     if np.count_nonzero(kept) <= np.count_nonzero(own) / 2:
         return None
-    smallest = (stroke_width(own) / 2) ** 2  # as strokes_per_row: a loop's hole, not a pinhole
+    smallest = pinhole_area(own)
     opened = (holes(own, smallest) & ~holes(kept, smallest)).any()
     return None if opened or (np.isinf(extent(kept)[0]) and not np.isinf(extent(own)[0])) else kept
 
