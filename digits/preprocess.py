@@ -958,15 +958,16 @@ def candidate_input(own, narrow=NARROW, size=None):
 
 def read_candidates(owns, sizes, inputs, read):
     """The network's probabilities for the candidate digits (masks `owns`, their extents `sizes`,
-    28x28 `inputs`): a narrow one (narrower than the least of WIDER of its height, not a single
-    stroke) is also read made upright and widened to each share in WIDER, and its probabilities
-    are the average of the readings, as the same digit may be written in MNIST at any of these
-    widths, and a narrow digit written slanted is only as wide as MNIST's once upright."""
+    28x28 `inputs`): a narrow one (narrower than the least of WIDER of its height as written or
+    once made upright, not a single stroke) is also read made upright and widened to each share
+    in WIDER, and its probabilities are the average of the readings, as the same digit may be
+    written in MNIST at any of these widths, and a narrow digit written slanted is only as wide
+    as MNIST's once upright (and may be wider than that as written: its slant widens its box)."""
     probabilities = read(inputs)
-    narrow = [k for k, (width, height) in enumerate(sizes) if width < min(WIDER) * height]
+    upright = {k: made_upright(own) for k, (own, (width, _)) in enumerate(zip(owns, sizes)) if np.isfinite(width)}
+    upright_sizes = {k: extent(own) for k, own in upright.items()}
+    narrow = [k for k in upright if min(sizes[k][0], upright_sizes[k][0]) < min(WIDER) * sizes[k][1]]
     if narrow:
-        upright = {k: made_upright(owns[k]) for k in narrow}
-        upright_sizes = {k: extent(upright[k]) for k in narrow}
         wider = np.array([candidate_input(upright[k], share, upright_sizes[k]) for share in WIDER for k in narrow],
                          np.float32)
         readings = read(wider).reshape(len(WIDER), len(narrow), -1)
