@@ -207,10 +207,10 @@ def test_a_narrow_0_written_slanted_is_read_as_a_0(tmp_path, trained_model):
 
 
 def test_a_narrow_digit_whose_slant_makes_it_look_wide_is_widened(tmp_path, trained_model):
-    """Digits written a third as wide as tall (written_digit's width factor 0.35), leaning about
-    30 degrees (slant 0.6), in a fine and a fat pen: the slant makes their box about as wide as
-    tall, so they passed for wide enough and were read as they were, as 1s (a 3, a 6 and an 8 of
-    these). Narrow once upright, they are also read upright and widened."""
+    """Digits written a fifth to a quarter as wide as tall (written_digit's width factor 0.35),
+    leaning about 30 degrees (slant 0.6), in a fine and a fat pen: the slant makes their box
+    about as wide as tall, so they passed for wide enough and were read as they were, as 1s (a 3,
+    a 6 and an 8 of these). Narrow once upright, they are also read upright and widened."""
     for digit in (0, 2, 3, 6, 8, 9):
         for seed in (0, 1):
             for pen in (4, 8):
