@@ -215,7 +215,8 @@ def test_a_narrow_digit_whose_slant_makes_it_look_wide_is_widened(tmp_path, trai
         for seed in (0, 1):
             for pen in (4, 8):
                 ink, _ = photos.written_digit(digit, 200, 0.35, 0.6, pen, np.random.default_rng(seed))
-                Image.fromarray(255 - (np.pad(ink, 60) * 255).astype(np.uint8)).save(tmp_path / f"{digit}_{seed}_{pen}.png")
+                image = Image.fromarray(255 - (np.pad(ink, 60) * 255).astype(np.uint8))
+                image.save(tmp_path / f"{digit}_{seed}_{pen}.png")
     result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
     answers = answers_by_file(result)
     assert len(answers) == 24 and all(answer == name[0] for name, answer in answers.items()), result.stdout
