@@ -48,6 +48,7 @@ FAINT_SHARE = 0.5  # a line with less than this share of its pixels as dark as s
 STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outline) in 28x28
 MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
+UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's height long under or over digits is none
 ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
@@ -548,7 +549,61 @@ def marks_in_line(mask, path="image"):
                          f"{MAX_DIGITS} digits; photograph one digit or one number at a time")
     if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
         raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
+    ruled = underlines(labels, objects, groups)
+    if ruled.any():  # a line drawn under the number or over it: the line's marks found without it
+        return marks_in_line(mask & ~ruled, path)
     return labels, groups, height
+
+
+def underlines(labels, objects, groups):
+    """The pixels of the marks `groups` of a line of writing (`labels` their label image, `objects`
+    each mark's (rows, columns) slices) that lie on a line drawn under the number or over it:
+    a level stroke (level_strokes) at least UNDERLINE of the tallest mark's height long, over (or
+    under) which, once it is gone, two marks or more stand at least MIN_HEIGHT as tall, none
+    under (or over) it, and which runs on past them at both ends by a stroke's width. Touching
+    the digits, such a line makes one mark of them; apart, it joins the digit above it as a 5's
+    bar does. A 2's foot or a 7's bar lies under or over one digit, a 4's bar has ink above and
+    below it, and a 2's foot that runs on into the next digit, or a bar that joins two 7s, ends
+    in a digit."""
+    marks = [k for group in groups for k in group[4]]
+    tallest = max(objects[k - 1][0].stop - objects[k - 1][0].start for k in marks)
+    length = round(UNDERLINE * tallest)
+    line = np.isin(labels, marks)
+    ruled = np.zeros(labels.shape, bool)
+    for k in marks:
+        rows, cols = objects[k - 1]
+        if cols.stop - cols.start < length:
+            continue
+        own = labels[rows, cols] == k
+        stroke = np.zeros(labels.shape, bool)
+        stroke[rows, cols] = level_strokes(own, length)
+        if not stroke.any():
+            continue
+        across = np.flatnonzero(stroke.any(axis=0))
+        middle = np.nonzero(stroke)[0].mean()
+        parts, _ = ndimage.label(line & ~stroke, structure=np.ones((3, 3)))
+        on = [(part_cols.start, part_cols.stop, part_rows.start + part_rows.stop < 2 * middle)
+              for part_rows, part_cols in ndimage.find_objects(parts)
+              if part_rows.stop - part_rows.start >= MIN_HEIGHT * tallest
+              and part_cols.start <= across[-1] and part_cols.stop > across[0]]  # standing on it
+        past = stroke_width(own)
+        if (len(on) >= 2 and len({above for _, _, above in on}) == 1
+                and min(start for start, _, _ in on) - across[0] >= past
+                and across[-1] + 1 - max(stop for _, stop, _ in on) >= past):
+            ruled |= stroke
+    return ruled
+
+
+def level_strokes(own, length):
+    """The pixels of the mask `own` on level strokes at least `length` px long: runs of ink along
+    a slope of up to SKEW either way (each column shifted by it, shear) that may wander a pixel."""
+    near = ndimage.maximum_filter1d(own, 3, axis=0)  # ink within a pixel of each row (shifting columns keeps it)
+    found = np.zeros(own.shape, bool)
+    for slope in np.tan(np.radians(np.arange(-SKEW, SKEW + 0.25, 0.5))):
+        runs = opening(shear(near, slope).view(np.uint8), length, axis=1)
+        if runs.any():
+            found |= unshear((runs & shear(own, slope).view(np.uint8)) == 1, slope, own.shape)
+    return found
 
 
 def on_line(heights, middles, k):

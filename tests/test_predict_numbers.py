@@ -443,3 +443,32 @@ def test_a_photo_turned_from_level_is_read_as_the_upright_one(tmp_path, trained_
         back = (width / 2 + x * np.cos(theta) - y * np.sin(theta), height / 2 + x * np.sin(theta) + y * np.cos(theta))
         middle = ((a["box"][0] + a["box"][2]) / 2, (a["box"][1] + a["box"][3]) / 2)
         assert np.hypot(*np.subtract(back, middle)) <= 0.1 * (a["box"][3] - a["box"][1]), (a["box"], b["box"], back)
+
+
+def test_a_line_drawn_under_or_over_a_number_is_no_digit(tmp_path, trained_model):
+    """Numbers with a line drawn under them, apart from or touching their digits, or over them.
+    A line touching the digits made one mark of them, and its stretches were read with them (40
+    read 30, 06 read 26, 739 read 323). A level stroke longer than a digit is tall is no digit's."""
+    for number in ("40", "06", "739"):
+        for where in ("under", "touching", "over"):
+            underlined(number, where, np.random.default_rng(0)).save(tmp_path / f"{number}_{where}.png")
+    answers = answers_by_file(run_predict(tmp_path, cwd=tmp_path, model=trained_model))
+    assert len(answers) == 9 and all(answer == name.split("_")[0] for name, answer in answers.items()), answers
+
+
+def underlined(number, where, rng):
+    """A PIL image of `number` written (tests/photos.py's written_digit, 90 px tall, a 6 px pen)
+    with a line drawn `where`: "under" it a little apart, "touching" its lowest digit, or "over" it."""
+    digits = [photos.written_digit(int(d), 90 * rng.uniform(0.9, 1.1), rng.uniform(0.6, 1.0), rng.uniform(-0.15, 0.15),
+                                   6, rng)[0] for d in number]
+    ink = np.zeros((220, 60 + sum(digit.shape[1] + 18 for digit in digits)), np.float32)
+    x = 30
+    for digit in digits:
+        y = 60 + int(rng.uniform(-5, 5))
+        place = ink[y:y + digit.shape[0], x:x + digit.shape[1]]
+        np.maximum(place, digit, out=place)
+        x += digit.shape[1] + 18
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
+    y = {"under": rows[-1] + 11, "touching": rows[-1] - 2, "over": rows[0] - 11}[where]
+    line = photos.pen_image([np.array([(cols[0] - 8, y), (cols[-1] + 8, y + rng.uniform(-4, 4))])], ink.shape[::-1], 6)
+    return Image.fromarray(255 - (np.maximum(ink, line) * 255).astype(np.uint8))
