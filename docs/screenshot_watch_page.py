@@ -49,7 +49,7 @@ def main():
                 driver.set_window_size(size["width"], size["height"] + whole - shown)  # the whole page
                 driver.save_screenshot(args.out)
                 driver.find_element("id", "stop").click()
-                process.communicate(timeout=120)  # the page open, the run need not wait for it to fetch the end
+                process.communicate(timeout=120)  # the page still open fetches the end: no wait for it
         finally:
             if process.poll() is None:
                 process.kill()
