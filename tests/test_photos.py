@@ -2,8 +2,8 @@
 
 The model is the tests' own (conftest.trained_model: the fast recipe cut to 4 epochs). The floors,
 on groups of the families of tests/photos.py, sit well below what it reads: on this test's seed
-(2026) and on seeds 1 to 5 at the same size, at least 0.92 of single digits on paper, 0.88 of
-chalk and computer, 0.38 of numbers and 0.95 of the MNIST digits; the fast and augmented
+(2026) and on seeds 1 to 5 at the same size, at least 0.83 of single digits on paper, 0.83 of
+chalk and computer, 0.43 of numbers and 0.93 of the MNIST digits; the fast and augmented
 recipes read more (README: Photos and numbers). So they catch a step that breaks, not the luck
 of a few images or a model.
 """
@@ -26,7 +26,7 @@ spec = importlib.util.spec_from_file_location("photo_table", os.path.join(ROOT, 
 photo_table = importlib.util.module_from_spec(spec)  # benchmarks/photos.py: writes and names the images
 spec.loader.exec_module(photo_table)
 
-PER_GROUP = 8  # images of each family and kind
+PER_GROUP = 6  # images of each family and kind
 MNIST_ON_BLACK = 60  # MNIST test digits at 280x280, white on black
 FLOORS = {  # see above
     "single digits on paper": 0.7,
