@@ -13,11 +13,12 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-# The modules that take longest (25 to 75 s each in a run on 2 cores, `pytest --durations=0`), longest
+# The modules that take longest (13 to 75 s each in a run on 2 cores, `pytest --durations=0`), longest
 # first. pytest.ini gives each module to one worker, in the order of collection: handed out first,
 # they leave the short modules to even out the two workers' ends.
-SLOWEST_MODULES = ["test_readme.py", "test_draw_page.py", "test_predict_cli.py", "test_photos.py",
-                   "test_predict_numbers.py", "test_draw_server.py", "test_bench.py", "test_watch.py"]
+SLOWEST_MODULES = ["test_readme.py", "test_draw_page.py", "test_predict_cli.py", "test_predict_numbers.py",
+                   "test_bench.py", "test_photos.py", "test_draw_server.py", "test_watch.py", "test_train_cli.py",
+                   "test_generate_test_set.py"]
 
 
 def pytest_collection_modifyitems(items):
