@@ -568,17 +568,18 @@ def underlines(labels, objects, groups):
     marks = [k for group in groups for k in group[4]]
     tallest = max(objects[k - 1][0].stop - objects[k - 1][0].start for k in marks)
     length = round(UNDERLINE * tallest)
-    line = np.isin(labels, marks)
     ruled = np.zeros(labels.shape, bool)
     for k in marks:
         rows, cols = objects[k - 1]
         if cols.stop - cols.start < length:
             continue
         own = labels[rows, cols] == k
-        stroke = np.zeros(labels.shape, bool)
-        stroke[rows, cols] = level_strokes(own, length)
-        if not stroke.any():
+        level = level_strokes(own, length)
+        if not level.any():
             continue
+        stroke = np.zeros(labels.shape, bool)
+        stroke[rows, cols] = level
+        line = np.isin(labels, marks)
         across = np.flatnonzero(stroke.any(axis=0))
         middle = np.nonzero(stroke)[0].mean()
         parts, _ = ndimage.label(line & ~stroke, structure=np.ones((3, 3)))
