@@ -472,3 +472,20 @@ def underlined(number, where, rng):
     y = {"under": rows[-1] + 11, "touching": rows[-1] - 2, "over": rows[0] - 11}[where]
     line = photos.pen_image([np.array([(cols[0] - 8, y), (cols[-1] + 8, y + rng.uniform(-4, 4))])], ink.shape[::-1], 6)
     return Image.fromarray(255 - (np.maximum(ink, line) * 255).astype(np.uint8))
+
+
+def test_a_small_number_beside_faint_hairlines_is_read_without_an_error(tmp_path, trained_model):
+    """470 written 70 px tall above a row of 1-px grey ticks (a form's comb). A line of writing
+    this small is enlarged before it is cut, and the enlarging spreads a hairline's ink until
+    none of it is dark enough to be a stroke: the mark was left with no pixels, and reading the
+    line failed with a traceback."""
+    strokes = [s for k, d in enumerate([4, 7, 0]) for s in browser.squeezed(browser.DIGITS[d], 40 + k * 100, 0.45)]
+    page = Image.new("L", (512, 300), 255)
+    page.paste(browser.drawing(strokes, width=400).resize((70, 70)), (100, 100))
+    draw = ImageDraw.Draw(page)
+    for k in range(9):
+        draw.line((95 + k * 10, 142, 95 + k * 10, 166), fill=128, width=1)
+    page.save(tmp_path / "form.png")
+    result = run_predict(tmp_path / "form.png", cwd=tmp_path, model=trained_model)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert re.fullmatch(r".*form\.png: number \d+ \(confidence .*\)\n", result.stdout), result.stdout
