@@ -514,7 +514,10 @@ def marks_in_line(mask, path="image"):
     its height is the line's. Marks much smaller than that mark, or away from its line, are dots
     and strays; marks more than 1 / MIN_HEIGHT times as tall are no digits of it (a margin line
     turned with the sheet); and so are marks above or below it more than its height beyond
-    either end of it: only marks above or below the line make a second row.
+    either end of it: only marks above or below the line make a second row. A line drawn under
+    the number or over it (underlines; a form's comb with ticks taller than a row's share of the
+    line) is taken out before the marks are judged to be one row, and they are found again
+    without it.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -547,11 +550,11 @@ def marks_in_line(mask, path="image"):
     if len(groups) > MAX_MARKS:
         raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "
                          f"{MAX_DIGITS} digits; photograph one digit or one number at a time")
-    if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
-        raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
     ruled = underlines(labels, objects, groups)
     if ruled.any():  # a line drawn under the number or over it: the line's marks found without it
         return marks_in_line(mask & ~ruled, path)
+    if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
+        raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
     return labels, groups, height
 
 
@@ -559,12 +562,15 @@ def underlines(labels, objects, groups):
     """The pixels of the marks `groups` of a line of writing (`labels` their label image, `objects`
     each mark's (rows, columns) slices) that lie on a line drawn under the number or over it:
     a level stroke (level_strokes) at least UNDERLINE of the tallest mark's height long, over (or
-    under) which, once it is gone, two marks or more stand at least MIN_HEIGHT as tall, none
-    under (or over) it, and which runs on past them at both ends by a stroke's width. Touching
-    the digits, such a line makes one mark of them; apart, it joins the digit above it as a 5's
-    bar does. A 2's foot or a 7's bar lies under or over one digit, a 4's bar has ink above and
-    below it, and a 2's foot that runs on into the next digit, or a bar that joins two 7s, ends
-    in a digit."""
+    under) which, once it is gone, marks at least MIN_HEIGHT as tall stand, none under (or over)
+    it, two or more of them other than ticks (straight strokes less tall than SHORT of the
+    tallest: a form's comb is such a line with ticks rising from it between the digits and at
+    its ends), or one between ticks at both its ends (a box open at the top), and which runs on
+    past those at both ends by a stroke's width. Touching the
+    digits, such a line makes one mark of them; apart, it joins the digit above it as a 5's bar
+    does. A 2's foot or a 7's bar lies under or over one digit, a 4's bar has ink above and below
+    it, and a 2's foot that runs on into the next digit, or a bar that joins two 7s, ends in a
+    digit."""
     marks = [k for group in groups for k in group[4]]
     tallest = max(objects[k - 1][0].stop - objects[k - 1][0].start for k in marks)
     length = round(UNDERLINE * tallest)
@@ -583,14 +589,20 @@ def underlines(labels, objects, groups):
         across = np.flatnonzero(stroke.any(axis=0))
         middle = np.nonzero(stroke)[0].mean()
         parts, _ = ndimage.label(line & ~stroke, structure=np.ones((3, 3)))
-        on = [(part_cols.start, part_cols.stop, part_rows.start + part_rows.stop < 2 * middle)
-              for part_rows, part_cols in ndimage.find_objects(parts)
+        on = [(part_cols.start, part_cols.stop, part_rows.start + part_rows.stop < 2 * middle,
+               part_rows.stop - part_rows.start < SHORT * tallest
+               and np.isinf(extent(parts[part_rows, part_cols] == label)[0]))
+              for label, (part_rows, part_cols) in enumerate(ndimage.find_objects(parts), 1)
               if part_rows.stop - part_rows.start >= MIN_HEIGHT * tallest
               and part_cols.start <= across[-1] and part_cols.stop > across[0]]  # standing on it
+        digits = [(start, stop) for start, stop, _, tick in on if not tick]
+        ticks = [(start, stop) for start, stop, _, tick in on if tick]
         past = stroke_width(own)
-        if (len(on) >= 2 and len({above for _, _, above in on}) == 1
-                and min(start for start, _, _ in on) - across[0] >= past
-                and across[-1] + 1 - max(stop for _, stop, _ in on) >= past):
+        walled = (any(start - across[0] < past for start, _ in ticks)
+                  and any(across[-1] + 1 - stop < past for _, stop in ticks))  # a box open at the top
+        if ((len(digits) >= 2 or (digits and walled)) and len({above for _, _, above, _ in on}) == 1
+                and min(start for start, _ in digits) - across[0] >= past
+                and across[-1] + 1 - max(stop for _, stop in digits) >= past):
             ruled |= stroke
     return ruled
 
@@ -887,7 +899,8 @@ def read_line(ink, labels, groups, height, read=None):
     average beyond ROW_STROKES.
     Each cut between candidates costs CUT_COST per stroke it crosses. A short piece between two
     others, the pen running on from one digit to the next, may be left out (links), and so may
-    a run of them between two digits that together are short (link_runs).
+    a short mark apart at either end of the line (a tick of a form's comb), and a run of them
+    that together are short (link_runs).
     The reading is the way of cutting the line whose scores add up to the most (best_cuts), and
     if it has two digits or more other than 1s, the best again with candidates much wider than
     those digits made dear (hand_width). Without `read`, each mark is one digit.
@@ -1061,10 +1074,10 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     runs of links left out (link_runs) with the highest total score (see read_line; gaps:
     gaps_after; row_strokes: an array of each span's strokes_per_row), left to right: for each
     piece, the best score of a reading that ends with it (with a digit, or with a run left out,
-    which only a digit may come before), from the best of those that end where a candidate
-    starts. Leaving a run out costs JOIN_COST as it would be paid across the wider of its two
-    outer gaps: nothing for a stroke cut from both neighbours through ink, little for one that
-    nearly meets both.
+    which only a digit or the line's start may come before), from the best of those that end
+    where a candidate starts. Leaving a run out costs JOIN_COST as it would be paid across the
+    wider of its two outer gaps: nothing for a stroke cut from both neighbours through ink,
+    little for one that nearly meets both, all of it at the line's ends.
     A reading of two digits or more other than 1s tells how wide the hand writes them
     (hand_width); the line is read again with each candidate wider than HAND_WIDE of that width
     costing HAND_COST per width beyond: two digits written over each other and read as one are
@@ -1080,7 +1093,8 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
-    steps += [(first, last, -JOIN_COST * max(apart[first - 1], apart[last]), None)
+    outer = np.r_[1.0, apart, 1.0]  # outer[k]: the join paid before piece k; nothing joins the line's ends
+    steps += [(first, last, -JOIN_COST * max(outer[first], outer[last + 1]), None)
               for first, last in link_runs(spans, crossings, heights, height)]  # the cut after is paid after it
     chosen = best_reading(n, steps)
     typical = hand_width(widths[chosen], probabilities[chosen])
@@ -1100,7 +1114,8 @@ def hand_width(widths, probabilities):
 
 def best_reading(n, steps):
     """The indices of the candidates of the best reading of pieces 0 .. n - 1 from `steps` (first
-    piece, last piece, score, index of the candidate or None for a run left out), left to right."""
+    piece, last piece, score, index of the candidate or None for a run left out), left to right;
+    it may end with a run left out."""
     best = np.full((n + 1, 2), -np.inf)  # best[i, 1]: of the readings of pieces 0 .. i - 1 ending with a run left out
     best[0, 0] = 0.0
     came_from = {}
@@ -1109,7 +1124,7 @@ def best_reading(n, steps):
         before = 0 if left_out else int(np.argmax(best[first]))  # a run left out follows a digit
         if best[first, before] + score > best[last + 1, left_out]:
             best[last + 1, left_out], came_from[last + 1, left_out] = best[first, before] + score, (first, before, k)
-    chosen, end, state = [], n, 0
+    chosen, end, state = [], n, int(np.argmax(best[n]))
     while end > 0:
         end, state, k = came_from[end, state]
         chosen.append(k)
@@ -1117,10 +1132,10 @@ def best_reading(n, steps):
 
 
 def link_runs(spans, crossings, heights, height):
-    """(first, last) of the runs of consecutive links (see links) that may be left out together
-    between two digits: a joining stroke may be cut in several pieces, but together they are
+    """(first, last) of the runs of consecutive links (see links) that may be left out together,
+    never the whole line: a joining stroke may be cut in several pieces, but together they are
     less tall than SHORT of the line, or they would be a digit written in pieces."""
-    linked = set(links(spans, crossings, heights))
+    n, linked = len(crossings) + 1, set(links(spans, crossings, heights))
     boxes = {first: box for first, last, box in spans if first == last}
     runs = []
     for first in sorted(linked):
@@ -1129,26 +1144,35 @@ def link_runs(spans, crossings, heights, height):
             top, bottom = min(top, boxes[last][0]), max(bottom, boxes[last][2])
             if bottom - top >= SHORT * height:
                 break
-            runs.append((first, last))
+            if last - first < n - 1:
+                runs.append((first, last))
             last += 1
     return runs
 
 
 def links(spans, crossings, heights):
-    """The pieces that may be a stroke joining two digits rather than part of one, and be left
-    out of the reading: less tall than SHORT of the line's height (`heights`: each span's, in
-    line heights), between two pieces, and either cut from both through ink (the pen running on
-    from one digit to the next) or, apart from one or both, mostly clear of both neighbours'
-    columns (the pen lifted on the way)."""
+    """The pieces that may be a stroke joining two digits rather than part of one, or a mark
+    beside the number, and be left out of the reading: less tall than SHORT of the line's height
+    (`heights`: each span's, in line heights), and either between two pieces and cut from both
+    through ink (the pen running on from one digit to the next) or mostly clear of both
+    neighbours' columns (the pen lifted on the way), or at either end of the line, apart from
+    its neighbour and mostly clear of its columns (the tick at the end of a form's comb)."""
     n = len(crossings) + 1
     boxes = {first: box for first, last, box in spans if first == last}
 
     def clear(k):  # less than half of piece k's width shared with either neighbour's columns
         _, left, _, right = boxes[k]
-        return all(min(right, boxes[j][3]) - max(left, boxes[j][1]) < (right - left) / 2 for j in (k - 1, k + 1))
+        return all(min(right, boxes[j][3]) - max(left, boxes[j][1]) < (right - left) / 2
+                   for j in (k - 1, k + 1) if 0 <= j < n)
 
-    return [last for (first, last, _), tall in zip(spans, heights) if first == last and 0 < last < n - 1
-            and tall < SHORT and ((crossings[last - 1] > 0 and crossings[last] > 0) or clear(last))]
+    def between(k):  # cut from both neighbours through ink, or clear of both
+        return (crossings[k - 1] > 0 and crossings[k] > 0) or clear(k)
+
+    def at_end(k):  # apart from its one neighbour and clear of it
+        return crossings[0 if k == 0 else k - 1] == 0 and clear(k)
+
+    return [last for (first, last, _), tall in zip(spans, heights) if first == last and n > 1 and tall < SHORT
+            and (between(last) if 0 < last < n - 1 else at_end(last))]
 
 
 def crop_to_ink(gray):

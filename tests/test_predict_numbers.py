@@ -264,9 +264,12 @@ def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained
 
 
 def test_a_number_written_in_boxes_or_ringed_is_read_without_them(tmp_path, trained_model):
-    """470 written one digit to a box of a form (apart, or sharing their walls), or with a ring
-    drawn around it: a mark that holds a digit in its hole is no digit (a box with a digit in it
-    was read as an 8)."""
+    """470 written one digit to a box of a form (apart, or sharing their walls), over a form's
+    comb (a line with short ticks rising from it between the digits and at its ends), or with a
+    ring drawn around it, and its 7 alone in a box open at the top: a mark that holds a digit in
+    its hole is no digit (a box with a digit in it was read as an 8), nor is a line under the
+    digits, nor a tick shorter than a digit at either end of them (the comb's line went with the
+    digits above it: 470 read 378; the open box and the 7 made a 2)."""
     strokes = [s for k, d in enumerate([4, 7, 0]) for s in browser.squeezed(browser.DIGITS[d], 70 + k * 150, 0.45)]
     written = Image.new("L", (720, 400), 255)
     written.paste(browser.drawing(strokes, width=600), (60, 60))
@@ -278,19 +281,30 @@ def test_a_number_written_in_boxes_or_ringed_is_read_without_them(tmp_path, trai
     walls = [digits[0][0] - 18, (digits[0][-1] + digits[1][0]) // 2, (digits[1][-1] + digits[2][0]) // 2,
              digits[2][-1] + 18]
     frames = {"cells": [(columns[0] - 18, columns[-1] + 18) for columns in digits],  # boxes apart
-              "comb": list(zip(walls, walls[1:])),  # boxes sharing their walls
-              "ring": None}
+              "shared": list(zip(walls, walls[1:])),  # boxes sharing their walls
+              "ring": None, "comb": None}
     for name, boxes in frames.items():
         canvas = written.copy()
         draw = ImageDraw.Draw(canvas)
         for left, right in boxes or []:
             draw.rectangle((left, top, right, bottom), outline=0, width=3)
-        if boxes is None:
+        if name == "ring":
             draw.ellipse((10, 10, 710, 390), outline=0, width=5)
+        if name == "comb":
+            draw.line((walls[0], bottom, walls[-1], bottom), fill=0, width=3)
+            for wall in walls:
+                draw.line((wall, bottom - 0.35 * (bottom - top), wall, bottom), fill=0, width=3)
         canvas.save(tmp_path / f"{name}.png")
+    seven, (left, right), rise = Image.new("L", (720, 400), 255), digits[1][[0, -1]], 0.35 * (bottom - top)
+    seven.paste(written.crop((left, 0, right + 1, 400)), (360 - (right - left) // 2, 0))
+    half = 0.6 * (bottom - top)  # a box open at the top, wider than the 7 is tall
+    ImageDraw.Draw(seven).line((360 - half, bottom - rise, 360 - half, bottom, 360 + half, bottom, 360 + half, bottom - rise),
+                               fill=0, width=3)
+    seven.save(tmp_path / "open.png")
     result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
-    answers = {os.path.basename(answer["path"]): answer.get("number") for answer in map(json.loads, result.stdout.splitlines())}
-    assert answers == {"cells.png": "470", "comb.png": "470", "ring.png": "470"}, result.stdout
+    answers = {os.path.basename(answer["path"]): str(answer.get("number", answer.get("digit")))
+               for answer in map(json.loads, result.stdout.splitlines())}
+    assert answers == {**{name + ".png": "470" for name in frames}, "open.png": "7"}, result.stdout
 
 
 def test_why_explains_the_digit_answered_where_the_readings_are_averaged(tmp_path, trained_model):

@@ -80,7 +80,8 @@ def test_ink_in_the_alpha_channel(ink_value):
 
 def all_readings(n, spans, runs=()):
     """Every way to cover pieces 0 .. n - 1 with consecutive spans (first, last, box), as lists of
-    indices, where a run (first, last) of `runs` may also be left out between two spans."""
+    indices, where a run (first, last) of `runs` may also be left out between two spans or before
+    the first, ending with a span."""
     if n == 0:
         return [[]]
     readings = []
@@ -89,6 +90,12 @@ def all_readings(n, spans, runs=()):
             readings += [reading + [k] for reading in all_readings(first, spans, runs)]
             readings += [reading + [k] for a, b in runs if b == first - 1 for reading in all_readings(a, spans, runs)]
     return readings
+
+
+def every_reading(n, spans, runs):
+    """all_readings, and those that end with a run of `runs` left out after the last span."""
+    return all_readings(n, spans, runs) + [reading for a, b in runs if b == n - 1 and a > 0
+                                           for reading in all_readings(a, spans, runs)]
 
 
 def join_cost(crossings, gaps, height, k):
@@ -100,8 +107,9 @@ def join_cost(crossings, gaps, height, k):
 
 def reading_score(reading, spans, probabilities, crossings, gaps, height, row_strokes, hand=None):
     """The score read_line's docstring defines, summed over a reading, less the cost of each run
-    of pieces left out, and with `hand` (the width of the hand's digits) the cost of each digit
-    wider than HAND_WIDE of it (best_cuts' docstring): the independent reference."""
+    of pieces left out (a whole JOIN_COST at an end of the line), and with `hand` (the width of
+    the hand's digits) the cost of each digit wider than HAND_WIDE of it (best_cuts' docstring):
+    the independent reference."""
     total = 0.0
     for k in reading:
         first, last, (top, left, bottom, right) = spans[k]
@@ -118,7 +126,8 @@ def reading_score(reading, spans, probabilities, crossings, gaps, height, row_st
         first, last = spans[a][1] + 1, spans[b][0] - 1
         if first <= last:
             total -= max(join_cost(crossings, gaps, height, first - 1), join_cost(crossings, gaps, height, last))
-    return total
+    ends = (spans[reading[0]][0] > 0) + (spans[reading[-1]][1] < len(crossings))  # runs left out at the ends
+    return total - preprocess.JOIN_COST * ends
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -133,11 +142,13 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     row_strokes = rng.uniform(1, 4, len(spans))
     chosen = preprocess.best_cuts(spans, probabilities, crossings, gaps, height, row_strokes)
     alone = {first: box for first, last, box in spans if first == last}
-    # short pieces between two others (side by side here, sharing no columns) may be left out,
-    # several together if together they are short too
-    runs = [(a, b) for a in range(1, n - 1) for b in range(a, n - 1)
-            if max(alone[k][2] for k in range(a, b + 1)) - min(alone[k][0] for k in range(a, b + 1)) < preprocess.SHORT * height]
-    readings = all_readings(n, spans, runs)
+    # short pieces (side by side here, sharing no columns) may be left out, several together if
+    # together they are short too: between two others, or at an end of the line if apart from
+    # the piece beside it, never all of them
+    runs = [(a, b) for a in range(n) for b in range(a, n)
+            if max(alone[k][2] for k in range(a, b + 1)) - min(alone[k][0] for k in range(a, b + 1)) < preprocess.SHORT * height
+            and b - a < n - 1 and (a > 0 or crossings[0] == 0) and (b < n - 1 or crossings[-1] == 0)]
+    readings = every_reading(n, spans, runs)
     first = max(readings, key=lambda r: reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes))
     # read again with the width of the hand's digits: the middle one (the narrower of the two in
     # the middle) of those of the first reading not read as 1s, if there are two or more
@@ -145,7 +156,8 @@ def test_best_cuts_is_the_best_of_every_way_to_cut_the_line(seed):
     hand = widths[(len(widths) - 1) // 2] if len(widths) > 1 else None
     best = max(reading_score(r, spans, probabilities, crossings, gaps, height, row_strokes, hand) for r in readings)
     assert [spans[k][0] for k in chosen] == sorted({spans[k][0] for k in chosen})  # left to right, no overlap
-    assert spans[chosen[0]][0] == 0 and spans[chosen[-1]][1] == n - 1
+    assert spans[chosen[0]][0] == 0 or (0, spans[chosen[0]][0] - 1) in runs
+    assert spans[chosen[-1]][1] == n - 1 or (spans[chosen[-1]][1] + 1, n - 1) in runs
     assert all((spans[a][1] + 1, spans[b][0] - 1) in runs for a, b in zip(chosen, chosen[1:]) if spans[b][0] > spans[a][1] + 1)
     assert reading_score(chosen, spans, probabilities, crossings, gaps, height, row_strokes, hand) == pytest.approx(best)
 
@@ -349,14 +361,15 @@ def test_the_line_of_digits_is_the_one_with_the_most_ink_not_the_largest_mark():
     mask = np.zeros((400, 600), bool)
     for k in range(5):  # five digits in a row ...
         mask |= stroke_mask(mask.shape, [(100 + 60 * k, 240), (100 + 60 * k, 300), (130 + 60 * k, 300)], 6)
-    pen = stroke_mask(mask.shape, [(200, 40), (420, 70)], 10)  # ... and a pen lying above them, with
+    pen = stroke_mask(mask.shape, [(200, 40), (420, 110)], 10)  # ... and a pen lying above them, with
     assert mask.sum() > pen.sum() > mask.sum() / 5 / preprocess.STRAY  # more ink than a digit, less than all
-    mask |= pen
     with pytest.raises(InputError, match="not in one line"):  # not: the pen read as the digit
-        preprocess.marks_in_line(mask)
-    mask[:120] = False
+        preprocess.marks_in_line(mask | pen)
     labels, groups, height = preprocess.marks_in_line(mask)
     assert len(groups) == 5 and 60 <= height <= 70
+    level = stroke_mask(mask.shape, [(200, 40), (420, 70)], 10)  # lying level over them: a line over the number
+    labels, groups, height = preprocess.marks_in_line(mask | level)
+    assert len(groups) == 5 and 60 <= height <= 70 and not labels[level & ~mask].any()
 
 
 def test_a_narrow_8_is_widened_and_a_slanted_1_is_not():
