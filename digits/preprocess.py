@@ -515,9 +515,8 @@ def marks_in_line(mask, path="image"):
     and strays; marks more than 1 / MIN_HEIGHT times as tall are no digits of it (a margin line
     turned with the sheet); and so are marks above or below it more than its height beyond
     either end of it: only marks above or below the line make a second row. A line drawn under
-    the number or over it (underlines; a form's comb with ticks taller than a row's share of the
-    line) is taken out before the marks are judged to be one row, and they are found again
-    without it.
+    the number or over it (underlines) is taken out before the marks are judged to be one row
+    (a form's comb with tall ticks would be a second row), and they are found again without it.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -566,11 +565,10 @@ def underlines(labels, objects, groups):
     it, two or more of them other than ticks (straight strokes less tall than SHORT of the
     tallest: a form's comb is such a line with ticks rising from it between the digits and at
     its ends), or one between ticks at both its ends (a box open at the top), and which runs on
-    past those at both ends by a stroke's width. Touching the
-    digits, such a line makes one mark of them; apart, it joins the digit above it as a 5's bar
-    does. A 2's foot or a 7's bar lies under or over one digit, a 4's bar has ink above and below
-    it, and a 2's foot that runs on into the next digit, or a bar that joins two 7s, ends in a
-    digit."""
+    past those at both ends by a stroke's width. Touching the digits, such a line makes one mark
+    of them; apart, it joins the digit above it as a 5's bar does. A 2's foot or a 7's bar lies
+    under or over one digit, a 4's bar has ink above and below it, and a 2's foot that runs on
+    into the next digit, or a bar that joins two 7s, ends in a digit."""
     marks = [k for group in groups for k in group[4]]
     tallest = max(objects[k - 1][0].stop - objects[k - 1][0].start for k in marks)
     length = round(UNDERLINE * tallest)
@@ -1093,7 +1091,7 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
               - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
-    outer = np.r_[1.0, apart, 1.0]  # outer[k]: the join paid before piece k; nothing joins the line's ends
+    outer = np.r_[1.0, apart, 1.0]  # outer[k]: the share of a join paid before piece k, all of it at the ends
     steps += [(first, last, -JOIN_COST * max(outer[first], outer[last + 1]), None)
               for first, last in link_runs(spans, crossings, heights, height)]  # the cut after is paid after it
     chosen = best_reading(n, steps)
@@ -1121,7 +1119,7 @@ def best_reading(n, steps):
     came_from = {}
     for first, last, score, k in sorted(steps, key=lambda step: step[1]):
         left_out = int(k is None)
-        before = 0 if left_out else int(np.argmax(best[first]))  # a run left out follows a digit
+        before = 0 if left_out else int(np.argmax(best[first]))  # a run left out follows a digit or the start
         if best[first, before] + score > best[last + 1, left_out]:
             best[last + 1, left_out], came_from[last + 1, left_out] = best[first, before] + score, (first, before, k)
     chosen, end, state = [], n, int(np.argmax(best[n]))
