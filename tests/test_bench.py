@@ -48,16 +48,6 @@ def test_robustness_table_compares_models_on_distorted_test_digits(tmp_path, tra
     assert accuracies[0][0] > 90 and accuracies[-1][0] < accuracies[0][0]
 
 
-def test_photo_table_reads_photos_as_a_user_would(tmp_path, trained_model):
-    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "2", "--seed", "9",
-                        "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
-    assert result.returncode == 0, result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line]
-    assert len(rows) == 13 and all(re.search(r"\| \d+\.\d%", row) for row in rows)  # 5 families x 2 kinds, 3 totals
-    names = sorted(os.listdir(tmp_path / "images"))
-    assert len(names) == 12 and sum(n.startswith("mnist280_single_") for n in names) == 2
-
-
 def test_photo_table_of_photos_cropped_close_to_their_writing(tmp_path, trained_model):
     result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "1", "--seed", "9",
                         "--framing", "close", "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)

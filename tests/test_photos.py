@@ -1,4 +1,5 @@
-"""Photos and images of handwritten digits and numbers (tests/photos.py), read by predict_image.py.
+"""Photos and images of handwritten digits and numbers (tests/photos.py), read by predict_image.py
+in benchmarks/photos.py's table.
 
 The model is the tests' own (conftest.trained_model: the fast recipe cut to 4 epochs). The floors,
 on groups of the families of tests/photos.py, sit well below what it reads: on this test's seed
@@ -8,10 +9,7 @@ recipes read more (README: Photos and numbers). So they catch a step that breaks
 of a few images or a model.
 """
 
-import collections
-import importlib.util
 import io
-import json
 import os
 
 import numpy as np
@@ -20,11 +18,7 @@ from PIL import Image
 from scipy import signal
 
 import photos
-from conftest import ROOT, run_script
-
-spec = importlib.util.spec_from_file_location("photo_table", os.path.join(ROOT, "benchmarks", "photos.py"))
-photo_table = importlib.util.module_from_spec(spec)  # benchmarks/photos.py: writes and names the images
-spec.loader.exec_module(photo_table)
+from conftest import run_script
 
 PER_GROUP = 6  # images of each family and kind
 MNIST_ON_BLACK = 60  # MNIST test digits at 280x280, white on black
@@ -36,37 +30,28 @@ FLOORS = {  # see above
 }
 
 
-@pytest.fixture(scope="module")
-def photo_folder(tmp_path_factory):
-    """A folder of the photos and images of tests/photos.py, named by family, kind and answer."""
-    folder = tmp_path_factory.mktemp("photos")
-    photo_table.write_photos(folder, PER_GROUP, seed=2026, mnist_per_group=MNIST_ON_BLACK)
-    return folder
-
-
-def group_of(family, kind):
-    """Which floor an image of this family and kind counts towards."""
-    if kind == "number":
-        return "numbers"
-    if family == "mnist280":
-        return "mnist280"
-    return "single digits on paper" if family in ("plain", "ruled", "squared") else "single digits, chalk and computer"
-
-
 @pytest.mark.slow
-def test_photos_of_digits_and_numbers_are_read(photo_folder, trained_model):
-    result = run_script("predict_image.py", "--json", "--model", trained_model, photo_folder, cwd=photo_folder)
-    right, seen = collections.Counter(), collections.Counter()
-    for line in result.stdout.splitlines():
-        answer = json.loads(line)
-        family, kind, _, label = os.path.splitext(os.path.basename(answer["path"]))[0].split("_")
-        group = group_of(family, kind)
-        right[group] += answer.get("number", str(answer.get("digit", ""))) == label
-        seen[group] += 1
-    print("read right:", {g: f"{right[g]}/{seen[g]}" for g in seen})
-    assert sum(seen.values()) == 10 * PER_GROUP + MNIST_ON_BLACK
+def test_photos_of_digits_and_numbers_are_read(tmp_path, trained_model):
+    """benchmarks/photos.py as a user runs it: it writes the images (kept with --folder) and prints
+    the table of what predict_image.py reads right, one row per family and kind, and the totals."""
+    folder = tmp_path / "images"
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", PER_GROUP, "--mnist", MNIST_ON_BLACK,
+                        "--seed", 2026, "--folder", folder, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)
+    shares = {row.split(" | ")[0].lstrip("| "): float(row.split(" | ")[1].rstrip(" |%")) / 100
+              for row in result.stdout.splitlines() if row.startswith("| ") and "%" in row}
+    assert len(shares) == 13  # 5 families x 2 kinds, 3 totals
+    names = os.listdir(folder)
+    assert len(names) == 10 * PER_GROUP + MNIST_ON_BLACK
+    assert sum(name.startswith("mnist280_single_") for name in names) == MNIST_ON_BLACK
+    read = {"single digits on paper": shares["all single digits on paper"],
+            "single digits, chalk and computer": (shares["one digit, chalk on a dark board"]
+                                                  + shares["one digit, made on a computer"]) / 2,
+            "numbers": shares["all numbers"],
+            "mnist280": shares["MNIST test digits at 280x280, white on black"]}
     for group, floor in FLOORS.items():
-        assert right[group] / seen[group] >= floor, (group, right[group], seen[group])
+        assert read[group] >= floor, (group, read[group])
 
 
 @pytest.mark.parametrize("family", ["plain", "board"])
