@@ -747,8 +747,8 @@ def line_image(ink, labels, groups, height):
         marks = np.asarray(Image.fromarray(marks).resize(size, Image.Resampling.NEAREST))
         ink = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR))
     mask = (ink >= INK_LEVEL) & (marks > 0)
-    faded = np.setdiff1d(marks, marks[mask])  # hairlines whose ink, spread by the enlarging, is all fainter than that
-    mask |= np.isin(marks, faded[faded > 0])  # stay as they were: every mark keeps its pixels
+    kept = np.bincount(marks[mask], minlength=len(groups) + 1) > 0  # the marks with pixels left: a hairline's ink,
+    mask |= (marks > 0) & ~kept[marks]  # spread by the enlarging, may be fainter than that everywhere; it stays as it was
     return mask, marks * mask, scale, (top, left)
 
 
