@@ -259,14 +259,15 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
 
     sheet_h, sheet_w = int(height * rng.uniform(0.8, 1.3)), int(width * rng.uniform(0.8, 1.3))
     ground = BOARDS[rng.integers(len(BOARDS))] if family == "board" else PAPERS[rng.integers(len(PAPERS))]
-    sheet = np.ones((sheet_h, sheet_w, 3), np.float32) * np.array(ground, np.float32) / 255
+    sheet = np.tile(np.array(ground, np.float32) / 255, (sheet_h, sheet_w, 1))
     grain = ndimage.gaussian_filter(rng.normal(0, 1, (sheet_h // 8 + 1, sheet_w // 8 + 1)), 2).astype(np.float32)
     grain = np.asarray(Image.fromarray(grain, mode="F").resize((sheet_w, sheet_h), Image.Resampling.BILINEAR))
     sheet *= 1 + (0.06 if family == "board" else 0.015) * grain[:, :, None]
     spacing = digit_height * rng.uniform(0.45, 0.9)
     line_colour = np.array([(150, 180, 215), (170, 170, 175), (140, 170, 200)][rng.integers(3)], np.float32) / 255
     lines = paper_lines((sheet_h, sheet_w), family, spacing, rng)[:, :, None] * rng.uniform(0.5, 1.0)
-    sheet = sheet * (1 - lines) + line_colour * lines
+    if family in ("ruled", "squared"):
+        sheet = sheet * (1 - lines) + line_colour * lines
     if family in ("ruled", "squared") and rng.random() < 0.5:  # the red margin line
         x = int(sheet_w * rng.uniform(0.05, 0.15))
         sheet[:, x:x + 2] = sheet[:, x:x + 2] * 0.3 + np.array([0.85, 0.3, 0.3]) * 0.7
@@ -281,7 +282,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     if ink_name in ("pencil", "chalk"):
         layer *= np.clip(rng.normal(1, 0.25, layer.shape), 0.3, 1.3)
     layer = np.clip(layer * opacity, 0, 1)[:, :, None]
-    sheet = sheet * (1 - layer) + np.array(ink_rgb, np.float32) / 255 * layer
+    written = np.s_[top:top + ink.shape[0], left:left + ink.shape[1]]  # the ink is all here
+    sheet[written] = sheet[written] * (1 - layer[written]) + np.array(ink_rgb, np.float32) / 255 * layer[written]
 
     # the sheet on a table, seen from slightly off-axis
     table = np.array([(120, 85, 55), (60, 60, 65), (170, 160, 140), (30, 30, 30)][rng.integers(4)], np.float32) / 255
