@@ -56,6 +56,8 @@ NARROW = 0.55  # digits narrower than this share of their height (other than a 1
 STICK = 0.02  # ... unless their ink spreads across no more than a straight stroke's + this share of their height
 PINHOLE = 2  # ... and they enclose no hole larger than this many pixels (a loop's; a stroke's pinholes are noise)
 WIDER = (0.7, 0.85)  # ... and are also read widened to these shares: the answer is the average of the readings
+BULGE = 1.5  # a single stroke whose thickest cross-section in its middle is this many times its thinnest ...
+MIDDLE = (0.15, 0.85, 7)  # ... (the middle from, to, in this many equal parts along its length) is also read widened
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -842,8 +844,7 @@ def extent(own):
     """(width, height) of the strokes in `own`, the width infinite if they are a single straight
     stroke (spread no more than a stroke's, no loop): a 0 or 7 written narrow may be widened, a 1
     never."""
-    rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    width, height = box_size(own)
     stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height and not holes(own, PINHOLE).any()
     return (np.inf if stick else width), height
 
@@ -941,11 +942,40 @@ def cut_by_recognition(pieces, crossings, height, read):
 def read_masks(owns, read):
     """(inputs, probabilities, steady) of candidate digits from the masks of their strokes: their
     28x28 inputs, the network's probabilities (read_candidates) and those averaged with the
-    turned readings (read_steadily)."""
+    turned readings (read_steadily). A single straight stroke that bulges (a narrow 4 or 9 whose
+    loop a fat pen filled in) is read half as a stick, half as a narrow digit widened."""
     sizes = [extent(own) for own in owns]
     inputs = np.array([candidate_input(own, NARROW, size) for own, size in zip(owns, sizes)], np.float32)
     probabilities = read_candidates(owns, sizes, inputs, read)
-    return inputs, probabilities, read_steadily(inputs, probabilities, read)
+    steady = read_steadily(inputs, probabilities, read)
+    bulging = [k for k, (width, _) in enumerate(sizes) if np.isinf(width) and bulges(owns[k])]
+    if bulging:
+        drawn = [box_size(owns[k]) for k in bulging]  # their extents as if they were not sticks
+        widened = np.array([candidate_input(owns[k], NARROW, size) for k, size in zip(bulging, drawn)], np.float32)
+        wide = read_candidates([owns[k] for k in bulging], drawn, widened, read, sticks=False)
+        probabilities[bulging] = (probabilities[bulging] + wide) / 2
+        steady[bulging] = (steady[bulging] + read_steadily(widened, wide, read)) / 2
+    return inputs, probabilities, steady
+
+
+def bulges(own):
+    """Whether the strokes in `own` are thicker in one part of the middle of their length (MIDDLE)
+    than in another by BULGE or more: a straight stroke is as thick all along, a 4 whose arm a
+    fat pen filled in is thick where the arm is."""
+    points = np.argwhere(own).astype(float)
+    if len(points) < 3:
+        return False
+    along = (points - points.mean(axis=0)) @ np.linalg.eigh(np.cov(points.T))[1][:, 1]  # along the longest axis
+    start, stop, parts = MIDDLE
+    low, length = along.min(), np.ptp(along)
+    counts = np.histogram(along, low + length * np.linspace(start, stop, parts + 1))[0]
+    return counts.max() >= BULGE * max(counts.min(), 1)
+
+
+def box_size(own):
+    """(width, height) of the box around the strokes in `own`."""
+    rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+    return cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1
 
 
 def tail_trimmed(pieces, crossings, span, own, height):
@@ -1025,16 +1055,17 @@ def candidate_input(own, narrow=NARROW, size=None):
     return centre_by_mass(scale_to_box(crop_to_ink(digit_ink(own, narrow, size))))
 
 
-def read_candidates(owns, sizes, inputs, read):
+def read_candidates(owns, sizes, inputs, read, sticks=True):
     """The network's probabilities for the candidate digits (masks `owns`, their extents `sizes`,
     28x28 `inputs`): a narrow one (narrower than the least of WIDER of its height as written or
-    once made upright, not a single stroke) is also read made upright and widened to each share
-    in WIDER, and its probabilities are the average of the readings, as the same digit may be
-    written in MNIST at any of these widths, and a narrow digit written slanted is only as wide
-    as MNIST's once upright (and may be wider than that as written: its slant widens its box)."""
+    once made upright, not a single stroke, unless `sticks` is False) is also read made upright
+    and widened to each share in WIDER, and its probabilities are the average of the readings,
+    as the same digit may be written in MNIST at any of these widths, and a narrow digit written
+    slanted is only as wide as MNIST's once upright (and may be wider than that as written: its
+    slant widens its box)."""
     probabilities = read(inputs)
     upright = {k: made_upright(own) for k, (own, (width, _)) in enumerate(zip(owns, sizes)) if np.isfinite(width)}
-    upright_sizes = {k: extent(own) for k, own in upright.items()}
+    upright_sizes = {k: extent(own) if sticks else box_size(own) for k, own in upright.items()}
     narrow = [k for k in upright if min(sizes[k][0], upright_sizes[k][0]) < min(WIDER) * sizes[k][1]]
     if narrow:
         wider = np.array([candidate_input(upright[k], share, upright_sizes[k]) for share in WIDER for k in narrow],

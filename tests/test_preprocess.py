@@ -467,6 +467,40 @@ def test_a_loop_as_narrow_as_a_stroke_is_not_a_stick():
     assert preprocess.extent(bar) == (np.inf, 70)
 
 
+def test_a_stroke_that_bulges_is_read_half_as_a_stick_and_half_widened():
+    """bulges: a straight stroke is as thick all along its middle, slanted or not, rounded at
+    its ends or not; a stick with a lump in its middle (a 4 whose arm a fat pen filled in) is
+    not. read_masks reads such a stick as it is and as a narrow digit of its box's width, and
+    averages the two; a straight one is read as it is."""
+    straight = stroke_mask((200, 60), [(40, 10), (20, 190)], 14)
+    bar = np.zeros((160, 40), bool)
+    bar[10:150, 12:28] = True
+    lump = stroke_mask((200, 60), [(40, 10), (20, 190)], 14) | stroke_mask((200, 60), [(26, 100), (20, 130)], 30)
+    assert not preprocess.bulges(straight) and not preprocess.bulges(bar)
+    assert preprocess.bulges(lump) and np.isinf(preprocess.extent(lump)[0])
+    weights = np.random.default_rng(1).normal(size=(784, 10))
+
+    def read(x):  # any function of the input will do: a fixed random linear map, softmaxed
+        z = x.reshape(len(x), -1) @ weights
+        return np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+
+    inputs, probabilities, steady = preprocess.read_masks([straight, lump], read)
+    for k, own in enumerate((straight, lump)):
+        as_it_is = preprocess.candidate_input(own, preprocess.NARROW, (np.inf, own.shape[0]))
+        np.testing.assert_array_equal(inputs[k], as_it_is)
+        expected = read(as_it_is[None])
+        expected_steady = preprocess.read_steadily(as_it_is[None], expected, read)
+        if k == 1:
+            box = preprocess.box_size(own)
+            widened = preprocess.candidate_input(own, preprocess.NARROW, box)[None]
+            wide = preprocess.read_candidates([own], [box], widened, read, sticks=False)
+            expected = (expected + wide) / 2
+            expected_steady = (expected_steady + preprocess.read_steadily(widened, wide, read)) / 2
+            assert not np.allclose(wide, read(as_it_is[None]), atol=1e-3)  # the two readings differ
+        np.testing.assert_allclose(probabilities[k], expected[0], rtol=1e-5)
+        np.testing.assert_allclose(steady[k], expected_steady[0], rtol=1e-5)
+
+
 def trim_at_cut(mark, cut, side, height=100):
     """tail_trimmed for the part of `mark` on one `side` ("left" or "right") of a cut at column
     `cut` through ink (one stroke crossed)."""
