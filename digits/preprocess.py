@@ -57,7 +57,7 @@ STICK = 0.02  # ... unless their ink spreads across no more than a straight stro
 PINHOLE = 2  # ... and they enclose no hole larger than this many pixels (a loop's; a stroke's pinholes are noise)
 WIDER = (0.7, 0.85)  # ... and are also read widened to these shares: the answer is the average of the readings
 BULGE = 1.5  # a single stroke whose thickest cross-section in its middle is this many times its thinnest ...
-MIDDLE = (0.15, 0.85, 7)  # ... (the middle from, to, in this many equal parts along its length) is also read widened
+MIDDLE = (0.15, 0.85, 7)  # ... (its middle: between these shares of its length, in this many equal parts) is also read widened
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
@@ -843,7 +843,7 @@ def digit_ink(own, narrow=NARROW, size=None):
 def extent(own):
     """(width, height) of the strokes in `own`, the width infinite if they are a single straight
     stroke (spread no more than a stroke's, no loop): a 0 or 7 written narrow may be widened, a 1
-    never."""
+    not (unless it bulges: read_masks)."""
     width, height = box_size(own)
     stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height and not holes(own, PINHOLE).any()
     return (np.inf if stick else width), height

@@ -232,7 +232,7 @@ def answers_by_file(result):
 def test_narrow_digits_whose_loops_a_fat_pen_filled_are_read_more_often_than_as_1s(tmp_path, trained_model):
     """4s, 6s, 8s and 9s written 0.4 of their natural width with a pen a fifth of their height:
     the pen fills their loops, and many are single strokes with a lump, which were read as 1s
-    (8 to 13 of these 24 right with the tests', fast, 30- and 60-epoch models). Read half as a
+    (8 to 12 of these 24 right with the tests', fast, 30- and 60-epoch models). Read half as a
     stick and half widened, 16 to 18 are; 1s in the same pen stay 1s."""
     rng = np.random.default_rng(5)
     for n, digit in enumerate([4] * 6 + [9] * 6 + [8] * 6 + [6] * 6 + [1] * 8):
@@ -243,7 +243,7 @@ def test_narrow_digits_whose_loops_a_fat_pen_filled_are_read_more_often_than_as_
     assert len(answers) == 32
     right = [name for name, digit in answers.items() if int(name[0]) == digit]
     assert sum(name[0] == "1" for name in right) == 8, answers
-    assert len(right) - 8 >= 15, answers
+    assert sum(name[0] != "1" for name in right) >= 15, answers
 
 
 def test_a_narrow_loop_in_a_fat_pen_is_not_taken_for_a_1(tmp_path, trained_model):
