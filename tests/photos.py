@@ -268,9 +268,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     lines = paper_lines((sheet_h, sheet_w), family, spacing, rng)[:, :, None] * rng.uniform(0.5, 1.0)
     if family in ("ruled", "squared"):
         sheet = sheet * (1 - lines) + line_colour * lines
-    if family in ("ruled", "squared") and rng.random() < 0.5:  # the red margin line
-        x = int(sheet_w * rng.uniform(0.05, 0.15))
-        sheet[:, x:x + 2] = sheet[:, x:x + 2] * 0.3 + np.array([0.85, 0.3, 0.3]) * 0.7
+        if rng.random() < 0.5:  # the red margin line
+            x = int(sheet_w * rng.uniform(0.05, 0.15))
+            sheet[:, x:x + 2] = sheet[:, x:x + 2] * 0.3 + np.array([0.85, 0.3, 0.3]) * 0.7
 
     layer = np.zeros((sheet_h, sheet_w), np.float32)
     top = int(sheet_h / 2 - ink.shape[0] / 2 + rng.uniform(-0.1, 0.1) * height)
