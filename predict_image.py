@@ -13,11 +13,17 @@ import re
 import sys
 from urllib.parse import unquote, urlsplit
 
-import numpy as np
+if __name__ == "__main__" and not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
+    # One thread for the BLAS, set before NumPy loads it (unless the user chose): reading an image
+    # makes many small matrix products, after each of which OpenBLAS's idle threads spin: with a
+    # second thread, reading took up to 1.6 times the processor time and was no faster (README: Speed).
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
-import network
-from digits import cli, preprocess, reader
-from digits.model_file import load_model
+import numpy as np  # noqa: E402
+
+import network  # noqa: E402
+from digits import cli, preprocess, reader  # noqa: E402
+from digits.model_file import load_model  # noqa: E402
 
 PROG = "predict_image.py"
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")

@@ -180,6 +180,25 @@ def test_predict_path_imports_neither_sklearn_nor_matplotlib(tmp_path, digits, t
     assert not {"sklearn", "matplotlib", "tqdm"} & imported
 
 
+
+def test_images_are_read_with_one_blas_thread_unless_the_user_chose(tmp_path, digits, trained_model):
+    """predict_image.py run as a script, then the BLAS libraries' threads: 1 as it sets them before
+    NumPy loads (a second one only spins between its small products), or the user's choice."""
+    then_threads = ("import runpy, sys\n"
+                    "from threadpoolctl import threadpool_info\n"
+                    f"sys.argv = sys.argv[1:]; sys.path.insert(0, {ROOT!r})\n"
+                    "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+                    "except SystemExit as stop:\n    assert not stop.code\n"
+                    "print(sorted({pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'}))")
+    unset = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    for chosen, threads in (({}, "[1]"), ({"OPENBLAS_NUM_THREADS": "2"}, "[2]"), ({"OMP_NUM_THREADS": "2"}, "[2]")):
+        result = subprocess.run([sys.executable, "-c", then_threads, os.path.join(ROOT, PREDICT), "--model",
+                                 str(trained_model), str(digits / "00_7.png")], env={**unset, **chosen},
+                                cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        read, shown = result.stdout.splitlines()
+        assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read) and shown == threads, (chosen, result.stdout)
+
 # Bad input ------------------------------------------------------------------------------------
 
 def bad_files(folder):
