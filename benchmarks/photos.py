@@ -8,7 +8,6 @@ predict_image.py --json (as a user would) and prints a Markdown table: the share
 exactly, per family and kind, and of MNIST test digits scaled up to 280x280, white on black.
 """
 
-import argparse
 import collections
 import copy
 import json
@@ -28,6 +27,7 @@ from digits.model_file import load_model  # noqa: E402
 
 KINDS = ("single", "number")
 LARGEST_NUMBER = 8  # numbers have 2 to this many digits
+MNIST_TEST_DIGITS = 10_000
 
 
 def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"):
@@ -84,26 +84,34 @@ def table(models, results):
         cells = [f"{sum(r[f, kind][0] for f in families) / sum(r[f, kind][1] for f in families):.1%}"
                  for r in results]
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    rows.append("| MNIST test digits at 280x280, white on black | "
-                + " | ".join(f"{r['mnist280', 'single'][0] / r['mnist280', 'single'][1]:.1%}" for r in results)
-                + " |")
+    if results[0]["mnist280", "single"][1]:  # none with --mnist 0
+        rows.append("| MNIST test digits at 280x280, white on black | "
+                    + " | ".join(f"{r['mnist280', 'single'][0] / r['mnist280', 'single'][1]:.1%}" for r in results)
+                    + " |")
     return "\n".join(rows)
 
 
 def main():
-    p = argparse.ArgumentParser(description="Accuracy of models on photos of digits and numbers.")
+    p = cli.ArgumentParser(prog="benchmarks/photos.py", description="Accuracy of models on photos of digits and numbers.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="model files written by train.py")
-    p.add_argument("--per-group", type=int, default=40, help="images of each family and kind (default: 40)")
-    p.add_argument("--mnist", type=int, default=None, metavar="N",
-                   help="MNIST digits at 280x280, white on black (default: --per-group)")
-    p.add_argument("--seed", type=int, default=3, help="seed of the images (default: %(default)s)")
+    p.add_argument("--per-group", type=cli.positive_int, default=40,
+                   help="images of each family and kind (default: 40)")
+    p.add_argument("--mnist", type=lambda text: cli.whole_number(text, 0, MNIST_TEST_DIGITS), default=None,
+                   metavar="N", help="MNIST digits at 280x280, white on black, 0 to 10,000 (default: --per-group)")
+    p.add_argument("--seed", type=cli.seed_number, default=3, help="seed of the images (default: %(default)s)")
     p.add_argument("--framing", choices=photos.FRAMINGS, default="normal",
                    help="how a photo is taken: as people hold a phone (normal), "
                         f"{photos.FAR} times as wide and tall around the same writing (far), cropped "
                         f"close around the writing (close), or with the sheet turned {photos.TURNED} degrees "
                         "more (turned); images made on a computer are the same in all (default: %(default)s)")
-    p.add_argument("--folder", default=None, help="write the images here and keep them (default: a temporary folder)")
+    p.add_argument("--folder", default=None,
+                   help="a new or empty folder to write the images to and keep them in (default: a temporary folder)")
     args = p.parse_args()
+    if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
+        p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
+    if args.folder and os.path.lexists(args.folder) and (not os.path.isdir(args.folder) or os.listdir(args.folder)):
+        raise cli.InputError(f"--folder {args.folder}: {'not empty' if os.path.isdir(args.folder) else 'not a folder'}"
+                             "; give a new or empty folder for the images")
     for model in args.models:  # a missing model: one line, before any image is made
         load_model(model)
     with tempfile.TemporaryDirectory() as scratch:

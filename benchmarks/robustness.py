@@ -7,7 +7,6 @@ Each copy distorts every one of the 10,000 test digits at random within one rang
 does: cropped to its ink and placed with its centre of mass at (14, 14).
 """
 
-import argparse
 import os
 import sys
 
@@ -54,10 +53,12 @@ def distorted_test_sets(images, seed):
 
 
 def main():
-    p = argparse.ArgumentParser(description="Accuracy of models on distorted copies of the MNIST test set.")
+    p = cli.ArgumentParser(prog="benchmarks/robustness.py",
+                           description="Accuracy of models on distorted copies of the MNIST test set.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="model files written by train.py")
-    p.add_argument("--seed", type=int, default=0, help="seed of the distortions (default: %(default)s)")
-    p.add_argument("--limit", type=int, default=None, help="use the first N test images only")
+    p.add_argument("--seed", type=cli.seed_number, default=0, help="seed of the distortions (default: %(default)s)")
+    p.add_argument("--limit", type=cli.positive_int, default=None, metavar="N",
+                   help="use the first N test images only")
     args = p.parse_args()
     models = [load_model(path)[0] for path in args.models]  # a missing model: one line, before any work
     images, labels = mnist_data.load_mnist()["test"]

@@ -49,10 +49,11 @@ def test_robustness_table_compares_models_on_distorted_test_digits(tmp_path, tra
 
 
 def test_photo_table_of_photos_cropped_close_to_their_writing(tmp_path, trained_model):
-    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "1", "--seed", "9",
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "0", "--seed", "9",
                         "--framing", "close", "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
     assert result.returncode == 0, result.stderr
-    assert len([line for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line]) == 13
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line]
+    assert len(rows) == 12 and not any("MNIST" in row for row in rows)  # --mnist 0: no MNIST digits, no row
     photos = [Image.open(path) for path in (tmp_path / "images").glob("*.jpg")]
     assert len(photos) == 8 and all(p.width < 1000 and p.height < 750 for p in photos)  # the smallest frame
 
@@ -74,3 +75,17 @@ def test_a_missing_model_is_named_in_one_line_before_any_work(tmp_path):
         assert_clean_error(result, "model plain.npz: file not found",
                            "train one with: python train.py --model plain.npz (with the options of its recipe in the README)")
         assert os.listdir(tmp_path) == []
+
+
+def test_bad_options_are_named_in_one_line_and_nothing_is_written(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("kept")
+    (tmp_path / "a_file").write_text("kept")
+    cases = [("benchmarks/photos.py", ["--per-group", "0"], "argument --per-group: must be at least 1, got 0"),
+             ("benchmarks/photos.py", ["--per-group", "20000"], "--mnist: must be at most 10000, got 20000 from --per-group"),
+             ("benchmarks/photos.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
+             ("benchmarks/photos.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
+             ("benchmarks/robustness.py", ["--limit", "0"], "argument --limit: must be at least 1, got 0")]
+    for script, options, message in cases:
+        assert_clean_error(run_script(script, "plain.npz", *options, cwd=tmp_path, timeout=60), message)
+    assert sorted(os.listdir(tmp_path)) == ["a_file", "mine"] and os.listdir(tmp_path / "mine") == ["notes.txt"]
