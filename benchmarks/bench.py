@@ -8,7 +8,6 @@ a fresh `python ...` process, from start to exit (medians over --repeats runs);
 speed comparisons are ratios of figures measured side by side in this run.
 """
 
-import argparse
 import contextlib
 import json
 import os
@@ -27,7 +26,7 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from digits import augment  # noqa: E402
+from digits import augment, cli  # noqa: E402
 from digits import mnist_data  # noqa: E402
 import network  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
@@ -324,9 +323,9 @@ def machine_description():
 
 
 def main():
-    p = argparse.ArgumentParser(description="Benchmark training and prediction on this machine.")
+    p = cli.ArgumentParser(prog="benchmarks/bench.py", description="Benchmark training and prediction on this machine.")
     p.add_argument("--quick", action="store_true", help="small sizes and one run each (a smoke test)")
-    p.add_argument("--repeats", type=int, default=5, help="runs per whole-process figure (default 5)")
+    p.add_argument("--repeats", type=cli.positive_int, default=5, help="runs per whole-process figure (default 5)")
     p.add_argument("--watch-only", action="store_true", help="only the rows of what train.py --watch costs")
     args = p.parse_args()
     repeats = 1 if args.quick else args.repeats
@@ -417,4 +416,4 @@ def print_table(machine, rows):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("benchmarks/bench.py", main)

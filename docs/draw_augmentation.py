@@ -3,7 +3,6 @@
     python docs/draw_augmentation.py
 """
 
-import argparse
 import os
 import sys
 
@@ -16,16 +15,17 @@ import numpy as np  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from digits import augment  # noqa: E402
+from digits import augment, cli  # noqa: E402
 from digits import mnist_data  # noqa: E402
 
 
 def main():
-    p = argparse.ArgumentParser(description="Draw training digits beside randomly distorted copies of them.")
+    p = cli.ArgumentParser(prog="docs/draw_augmentation.py", description="Draw training digits beside randomly distorted copies of them.")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "augmentation.png"),
                    help="where to write the figure (default: %(default)s)")
-    p.add_argument("--copies", type=int, default=6, help="distorted copies per digit (default: %(default)s)")
+    p.add_argument("--copies", type=cli.positive_int, default=6, help="distorted copies per digit (default: %(default)s)")
     args = p.parse_args()
+    cli.check_output_path("--out", args.out, "augmentation.png")
     images, labels = mnist_data.load_mnist()["train"]
     chosen = [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
     rng = np.random.default_rng(0)
@@ -44,9 +44,9 @@ def main():
         ax.set_yticks([])
     fig.suptitle("--augment: a new random distortion of every image in every epoch", fontsize=10)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=70)
+    cli.write_atomically(args.out, lambda f: fig.savefig(f, format="png", dpi=70))
     print(f"Wrote {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/draw_augmentation.py", main)

@@ -7,7 +7,6 @@ red). Below: every candidate digit the cuts make, as the network sees it, with w
 its score, and the candidates of the best reading framed.
 """
 
-import argparse
 import functools
 import os
 import sys
@@ -22,16 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import browser  # noqa: E402
-from digits import preprocess, reader  # noqa: E402
+from digits import cli, preprocess, reader  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
 
 
 def main():
-    p = argparse.ArgumentParser(description="Draw a touching pair of digits cut by recognition.")
+    p = cli.ArgumentParser(prog="docs/draw_cuts.py", description="Draw a touching pair of digits cut by recognition.")
     p.add_argument("--model", default="model_mnist.npz", help="model to read the digits (default: %(default)s)")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "cuts.png"),
                    help="where to write the figure (default: %(default)s)")
     args = p.parse_args()
+    cli.check_output_path("--out", args.out, "cuts.png")
     params, _ = load_model(args.model)
     read = functools.partial(reader.probabilities, params)
 
@@ -79,9 +79,9 @@ def main():
                         f"marks) and, for each cut, {preprocess.CUT_COST} per stroke crossed. The best reading "
                         f"(framed in red)\nis found by dynamic programming over the cuts: here {reading}.",
              fontsize=11, va="top")
-    fig.savefig(args.out, dpi=70)
+    cli.write_atomically(args.out, lambda f: fig.savefig(f, format="png", dpi=70))
     print(f"Wrote {args.out}: read {reading}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/draw_cuts.py", main)

@@ -3,8 +3,8 @@
     python docs/draw_flow.py [--out rede-neural-flow.png]
 """
 
-import argparse
 import os
+import sys
 
 import matplotlib
 
@@ -13,6 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from digits import cli  # noqa: E402
 
 BLUE, GREEN, ORANGE, PURPLE, GRAY = "#dbe9f6", "#dff0d8", "#fde9d0", "#ece2f4", "#f2f2f2"
 
@@ -72,15 +75,18 @@ def draw(out):
                                      linewidth=2, color="#333333"))
     ax.text(8.0, -0.05, "network: 784 inputs  ->  128 ReLU units  ->  10 softmax outputs",
             ha="center", fontsize=13, weight="bold", color="#1f4e79")
-    fig.savefig(out, dpi=75, bbox_inches="tight")
+    cli.write_atomically(out, lambda f: fig.savefig(f, format="png", dpi=75, bbox_inches="tight"))
     plt.close(fig)
 
 
 def main():
-    p = argparse.ArgumentParser(description="Draw the training diagram.")
-    p.add_argument("--out", default=os.path.join(ROOT, "rede-neural-flow.png"))
-    draw(p.parse_args().out)
+    p = cli.ArgumentParser(prog="docs/draw_flow.py", description="Draw the training diagram.")
+    p.add_argument("--out", default=os.path.join(ROOT, "rede-neural-flow.png"),
+                   help="where to write the figure (default: rede-neural-flow.png)")
+    out = p.parse_args().out
+    cli.check_output_path("--out", out, "rede-neural-flow.png")
+    draw(out)
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/draw_flow.py", main)

@@ -5,7 +5,6 @@
 The photo is made by tests/photos.py (docs/photo-number.jpg).
 """
 
-import argparse
 import functools
 import os
 import sys
@@ -22,13 +21,13 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 from digits import mnist_data  # noqa: E402
 import photos  # noqa: E402
-from digits import preprocess, reader  # noqa: E402
+from digits import cli, preprocess, reader  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
 
 SEED = 12  # of the photo
 
 def main():
-    p = argparse.ArgumentParser(description="Draw a photo of a number on ruled paper through each step of "
+    p = cli.ArgumentParser(prog="docs/draw_photo_steps.py", description="Draw a photo of a number on ruled paper through each step of "
                                             "preprocess.to_digits, with what the network reads.")
     p.add_argument("--model", default="model_mnist.npz", help="model to read the digits (default: %(default)s)")
     p.add_argument("--photo", default=os.path.join(ROOT, "docs", "photo-number.jpg"),
@@ -36,12 +35,13 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "photo-steps.png"),
                    help="where to write the figure (default: %(default)s)")
     args = p.parse_args()
+    cli.check_output_path("--photo", args.photo, "photo-number.jpg")
+    cli.check_output_path("--out", args.out, "photo-steps.png")
     params, _ = load_model(args.model)
     images, labels = mnist_data.load_mnist()["test"]
     data, label = photos.make_photo(np.random.default_rng(SEED), images.reshape(-1, 28, 28), labels, "ruled", 4,
                                     size=(1600, 1200), quality=85)
-    with open(args.photo, "wb") as f:
-        f.write(data)
+    cli.write_atomically(args.photo, lambda f: f.write(data))
 
     image = preprocess.load_image(args.photo)
     gray = preprocess.to_gray(image)
@@ -78,9 +78,9 @@ def main():
         ax.set_yticks([])
     fig.text(0.5, 0.36, "5. each digit as MNIST's digits are: its own 20x20 box, strokes of MNIST's width, "
                         "centred by mass in 28x28", ha="center", fontsize=12)
-    fig.savefig(args.out, dpi=70)
+    cli.write_atomically(args.out, lambda f: fig.savefig(f, format="png", dpi=70))
     print(f"Wrote {args.photo} (the number {label}) and {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/draw_photo_steps.py", main)

@@ -7,7 +7,6 @@ digit enlarged to 300 px, printed as dark ink on unevenly lit, noisy gray paper,
 rotated and placed off-centre, saved as a JPEG - the kind of image a phone gives.
 """
 
-import argparse
 import os
 import sys
 
@@ -22,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from digits import mnist_data  # noqa: E402
-from digits import preprocess  # noqa: E402
+from digits import cli, preprocess  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "docs", "example-digit.jpg")
 FIGURE = os.path.join(ROOT, "docs", "preprocessing.png")
@@ -62,13 +61,15 @@ def steps(image):
 
 
 def main():
-    p = argparse.ArgumentParser(description="Draw the preprocessing figure: one photo-like digit "
+    p = cli.ArgumentParser(prog="docs/draw_preprocessing.py", description="Draw the preprocessing figure: one photo-like digit "
                                             "through every step of digits/preprocess.py.")
     p.add_argument("--example", default=EXAMPLE, help="where to write the input photo (default: %(default)s)")
     p.add_argument("--out", default=FIGURE, help="where to write the figure (default: %(default)s)")
     args = p.parse_args()
+    cli.check_output_path("--example", args.example, "example-digit.jpg")
+    cli.check_output_path("--out", args.out, "preprocessing.png")
     photo, label = make_example_photo()
-    photo.save(args.example, quality=85)
+    cli.write_atomically(args.example, lambda f: photo.save(f, "JPEG", quality=85))
     image = preprocess.load_image(args.example)
     panels = steps(image)
     raw = preprocess.to_raw(image)
@@ -85,9 +86,9 @@ def main():
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(args.out, dpi=70)
+    cli.write_atomically(args.out, lambda f: fig.savefig(f, format="png", dpi=70))
     print(f"Wrote {args.example} (a handwritten {label}) and {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/draw_preprocessing.py", main)

@@ -7,14 +7,15 @@ events, waits for the answer and saves a screenshot. Needs what the page's tests
 need: Debian's chromium and chromium-driver, and selenium (requirements-dev.txt).
 """
 
-import argparse
 import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import browser  # noqa: E402
+from digits import cli  # noqa: E402
+from digits.model_file import load_model  # noqa: E402
 
 SCREENSHOT = os.path.join(ROOT, "docs", "draw-page.png")
 FIVE = [[(205, 45), (95, 48), (85, 135), (130, 118), (180, 128), (212, 165), (210, 210),
@@ -22,13 +23,15 @@ FIVE = [[(205, 45), (95, 48), (85, 135), (130, 118), (180, 128), (212, 165), (21
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = cli.ArgumentParser(prog="docs/screenshot_draw_page.py", description=__doc__.splitlines()[0])
     p.add_argument("--model", default="model_mnist.npz", help="model file (default: %(default)s)")
     p.add_argument("--out", default=SCREENSHOT, help="PNG to write (default: docs/draw-page.png)")
     args = p.parse_args()
+    cli.check_output_path("--out", args.out, "draw-page.png")
+    load_model(args.model)  # a missing or broken model: one line, before the browser starts
     why_not = browser.missing()
     if why_not:
-        sys.exit(f"screenshot_draw_page.py: error: {why_not}")
+        raise cli.InputError(why_not)
     with browser.serving(args.model) as (_, url), browser.chromium(width=1200, height=800) as driver:
         driver.get(url)
         browser.draw(driver, FIVE)
@@ -37,9 +40,10 @@ def main():
             "return [window.innerHeight, document.documentElement.scrollHeight]")
         size = driver.get_window_size()
         driver.set_window_size(size["width"], size["height"] + whole - shown)  # the whole page
-        driver.save_screenshot(args.out)
+        png = driver.get_screenshot_as_png()
+    cli.write_atomically(args.out, lambda f: f.write(png))
     print(f"Screenshot written to {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/screenshot_draw_page.py", main)

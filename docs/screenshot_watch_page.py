@@ -9,36 +9,40 @@ page's tests need: Debian's chromium and chromium-driver, and selenium
 (requirements-dev.txt).
 """
 
-import argparse
 import os
 import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import browser  # noqa: E402
+from digits import cli  # noqa: E402
 
 SCREENSHOT = os.path.join(ROOT, "docs", "watch-page.png")
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epoch", type=int, default=60, help="take it at this epoch's snapshot (default: %(default)s)")
+    p = cli.ArgumentParser(prog="docs/screenshot_watch_page.py", description=__doc__.splitlines()[0])
+    p.add_argument("--epoch", type=cli.positive_int, default=60, help="take it at this epoch's snapshot (default: %(default)s)")
     p.add_argument("--out", default=SCREENSHOT, help="PNG to write (default: docs/watch-page.png)")
     p.add_argument("training", nargs="*", help="options for train.py (default: none, the default run)")
     args = p.parse_args()
+    cli.check_output_path("--out", args.out, "watch-page.png")
     why_not = browser.missing()
     if why_not:
-        sys.exit(f"screenshot_watch_page.py: error: {why_not}")
+        raise cli.InputError(why_not)
     from selenium.webdriver.support.ui import WebDriverWait
 
     with tempfile.TemporaryDirectory() as folder:
         process = subprocess.Popen([sys.executable, os.path.join(ROOT, "train.py"), "--watch", "--port", "0",
                                     *args.training], cwd=folder, stdout=subprocess.PIPE, text=True)
         try:
-            url = process.stdout.readline().split()[-1]
+            first = process.stdout.readline()
+            if not first.startswith("Training page: "):  # train.py refused its options, and said why
+                sys.exit(process.wait() or 1)
+            url = first.split()[-1]
             with browser.chromium(width=1200, height=900) as driver:
                 driver.get(url)
                 WebDriverWait(driver, 600, poll_frequency=0.05).until(lambda d: d.execute_script(
@@ -47,15 +51,16 @@ def main():
                     "return [window.innerHeight, document.documentElement.scrollHeight]")
                 size = driver.get_window_size()
                 driver.set_window_size(size["width"], size["height"] + whole - shown)  # the whole page
-                driver.save_screenshot(args.out)
+                png = driver.get_screenshot_as_png()
                 driver.find_element("id", "stop").click()
                 process.communicate(timeout=120)  # the page still open fetches the end: no wait for it
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    cli.write_atomically(args.out, lambda f: f.write(png))
     print(f"Screenshot written to {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run_main("docs/screenshot_watch_page.py", main)

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import browser
-from conftest import ROOT, run_script
+from conftest import ROOT, assert_clean_error, run_script
 
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
 SMALL_TRAINING = ["--limit", "2000", "--epochs", "3"]  # later options win in argparse
@@ -177,3 +177,20 @@ def test_help_of_the_helper_scripts_writes_nothing(tmp_path, script):
     result = run_script(folder / script, "--help", cwd=folder, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("usage:"), result.stderr
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_bad_options_of_the_helper_scripts_are_named_in_one_line_and_write_nothing(tmp_path):
+    """The README's helper scripts refuse what they cannot do before any work, in one line."""
+    cases = [(f"docs/{name}.py", ["--out", "missing/figure.png"], "--out missing/figure.png: folder")
+             for name in ("draw_flow", "draw_preprocessing", "draw_augmentation", "draw_cuts", "draw_photo_steps",
+                          "screenshot_draw_page", "screenshot_watch_page")]
+    cases += [("docs/draw_preprocessing.py", ["--example", "."], "--example .: is a folder"),
+              ("docs/draw_augmentation.py", ["--copies", "0"], "argument --copies: must be at least 1, got 0"),
+              ("docs/draw_cuts.py", ["--model", "none.npz"], "model none.npz: file not found"),
+              ("docs/screenshot_watch_page.py", ["--epoch", "0"], "argument --epoch: must be at least 1, got 0"),
+              ("benchmarks/bench.py", ["--repeats", "0"], "argument --repeats: must be at least 1, got 0")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda case: run_script(case[0], *case[1], cwd=tmp_path, timeout=60), cases))
+    for (script, _, message), result in zip(cases, results):
+        assert_clean_error(result, script + ": error: " + message)
+    assert os.listdir(tmp_path) == []
