@@ -92,7 +92,8 @@ def table(models, results):
 
 
 def main():
-    p = cli.ArgumentParser(prog="benchmarks/photos.py", description="Accuracy of models on photos of digits and numbers.")
+    p = cli.ArgumentParser(prog="benchmarks/photos.py",
+                           description="Accuracy of models on photos of digits and numbers.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="model files written by train.py")
     p.add_argument("--per-group", type=cli.positive_int, default=40,
                    help="images of each family and kind (default: 40)")

@@ -20,10 +20,12 @@ from digits import mnist_data  # noqa: E402
 
 
 def main():
-    p = cli.ArgumentParser(prog="docs/draw_augmentation.py", description="Draw training digits beside randomly distorted copies of them.")
+    p = cli.ArgumentParser(prog="docs/draw_augmentation.py",
+                           description="Draw training digits beside randomly distorted copies of them.")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "augmentation.png"),
                    help="where to write the figure (default: %(default)s)")
-    p.add_argument("--copies", type=cli.positive_int, default=6, help="distorted copies per digit (default: %(default)s)")
+    p.add_argument("--copies", type=cli.positive_int, default=6,
+                   help="distorted copies per digit (default: %(default)s)")
     args = p.parse_args()
     cli.check_output_path("--out", args.out, "augmentation.png")
     images, labels = mnist_data.load_mnist()["train"]

@@ -27,8 +27,9 @@ from digits.model_file import load_model  # noqa: E402
 SEED = 12  # of the photo
 
 def main():
-    p = cli.ArgumentParser(prog="docs/draw_photo_steps.py", description="Draw a photo of a number on ruled paper through each step of "
-                                            "preprocess.to_digits, with what the network reads.")
+    p = cli.ArgumentParser(prog="docs/draw_photo_steps.py",
+                           description="Draw a photo of a number on ruled paper through each step of "
+                                       "preprocess.to_digits, with what the network reads.")
     p.add_argument("--model", default="model_mnist.npz", help="model to read the digits (default: %(default)s)")
     p.add_argument("--photo", default=os.path.join(ROOT, "docs", "photo-number.jpg"),
                    help="where to write the photo (default: %(default)s)")

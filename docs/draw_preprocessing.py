@@ -61,8 +61,9 @@ def steps(image):
 
 
 def main():
-    p = cli.ArgumentParser(prog="docs/draw_preprocessing.py", description="Draw the preprocessing figure: one photo-like digit "
-                                            "through every step of digits/preprocess.py.")
+    p = cli.ArgumentParser(prog="docs/draw_preprocessing.py",
+                           description="Draw the preprocessing figure: one photo-like digit "
+                                       "through every step of digits/preprocess.py.")
     p.add_argument("--example", default=EXAMPLE, help="where to write the input photo (default: %(default)s)")
     p.add_argument("--out", default=FIGURE, help="where to write the figure (default: %(default)s)")
     args = p.parse_args()

@@ -25,7 +25,8 @@ SCREENSHOT = os.path.join(ROOT, "docs", "watch-page.png")
 
 def main():
     p = cli.ArgumentParser(prog="docs/screenshot_watch_page.py", description=__doc__.splitlines()[0])
-    p.add_argument("--epoch", type=cli.positive_int, default=60, help="take it at this epoch's snapshot (default: %(default)s)")
+    p.add_argument("--epoch", type=cli.positive_int, default=60,
+                   help="take it at this epoch's snapshot (default: %(default)s)")
     p.add_argument("--out", default=SCREENSHOT, help="PNG to write (default: docs/watch-page.png)")
     p.add_argument("training", nargs="*", help="options for train.py (default: none, the default run)")
     args = p.parse_args()

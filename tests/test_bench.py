@@ -82,7 +82,8 @@ def test_bad_options_are_named_in_one_line_and_nothing_is_written(tmp_path):
     (tmp_path / "mine" / "notes.txt").write_text("kept")
     (tmp_path / "a_file").write_text("kept")
     cases = [("benchmarks/photos.py", ["--per-group", "0"], "argument --per-group: must be at least 1, got 0"),
-             ("benchmarks/photos.py", ["--per-group", "20000"], "--mnist: must be at most 10000, got 20000 from --per-group"),
+             ("benchmarks/photos.py", ["--per-group", "20000"],
+              "--mnist: must be at most 10000, got 20000 from --per-group"),
              ("benchmarks/photos.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
              ("benchmarks/photos.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
              ("benchmarks/robustness.py", ["--limit", "0"], "argument --limit: must be at least 1, got 0")]

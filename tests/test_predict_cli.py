@@ -197,7 +197,8 @@ def test_images_are_read_with_one_blas_thread_unless_the_user_chose(tmp_path, di
                                 cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         read, shown = result.stdout.splitlines()
-        assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read) and shown == threads, (chosen, result.stdout)
+        assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read), result.stdout
+        assert shown == threads, (chosen, result.stdout)
 
 # Bad input ------------------------------------------------------------------------------------
 
