@@ -34,7 +34,10 @@ def main():
     why_not = browser.missing()
     if why_not:
         raise cli.InputError(why_not)
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
+
+    too_late = f"--epoch {args.epoch}: the run ended before its page showed that epoch; give an earlier one"
 
     with tempfile.TemporaryDirectory() as folder:
         process = subprocess.Popen([sys.executable, os.path.join(ROOT, "train.py"), "--watch", "--port", "0",
@@ -45,9 +48,17 @@ def main():
                 sys.exit(process.wait() or 1)
             url = first.split()[-1]
             with browser.chromium(width=1200, height=900) as driver:
-                driver.get(url)
-                WebDriverWait(driver, 600, poll_frequency=0.05).until(lambda d: d.execute_script(
-                    f"return run.latest !== null && run.latest.epochs_done >= {args.epoch}"))
+                try:
+                    driver.get(url)
+                    shown_epoch = WebDriverWait(driver, 600, poll_frequency=0.05).until(lambda d: d.execute_script(
+                        "const done = run.latest === null ? 0 : run.latest.epochs_done;"
+                        f"return (done >= {args.epoch} || (run.status && run.status.state === 'over')) && [done];"))[0]
+                except WebDriverException:  # no page to load or to follow: has the run ended, and its server?
+                    if not ends_within(process, 30):
+                        raise
+                    raise cli.InputError(too_late) from None
+                if shown_epoch < args.epoch:
+                    raise cli.InputError(too_late)
                 shown, whole = driver.execute_script(
                     "return [window.innerHeight, document.documentElement.scrollHeight]")
                 size = driver.get_window_size()
@@ -61,6 +72,15 @@ def main():
                 process.wait()
     cli.write_atomically(args.out, lambda f: f.write(png))
     print(f"Screenshot written to {args.out}")
+
+
+def ends_within(process, seconds):
+    """Whether `process` ends within `seconds` (what it still prints is read and dropped)."""
+    try:
+        process.communicate(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
 
 
 if __name__ == "__main__":

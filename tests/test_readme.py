@@ -194,3 +194,12 @@ def test_bad_options_of_the_helper_scripts_are_named_in_one_line_and_write_nothi
     for (script, _, message), result in zip(cases, results):
         assert_clean_error(result, script + ": error: " + message)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_screenshot_of_an_epoch_the_run_never_shows_is_refused_in_one_line(tmp_path):
+    if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
+        pytest.skip(browser.missing())
+    result = run_script("docs/screenshot_watch_page.py", "--epoch", "5", "--out", "watch.png", "--",
+                        "--limit", "2000", "--epochs", "2", cwd=tmp_path, timeout=120)
+    assert_clean_error(result, "--epoch 5: the run ended before its page showed that epoch; give an earlier one")
+    assert os.listdir(tmp_path) == []
