@@ -5,6 +5,7 @@ import pytest
 from scipy import ndimage
 from PIL import Image
 
+import network
 from digits import preprocess
 from digits.cli import InputError
 
@@ -327,6 +328,13 @@ def test_a_fat_stroke_on_squared_paper_whose_lines_reach_the_edge_is_ink_whole()
     assert mask[160:320, 195:209].all() and not mask[20, 20:180].any()
 
 
+def random_linear_reader(seed):
+    """A stand-in for the network: (n, 28, 28) inputs -> (n, 10) probabilities, the softmax of a
+    fixed random linear map (any function of the input will do)."""
+    weights = np.random.default_rng(seed).normal(size=(784, 10))
+    return lambda x: network.softmax((x.reshape(len(x), -1) @ weights).T).T
+
+
 def stroke_mask(shape, points, width):
     """A mask of a pen `width` px wide drawn through `points` ((x, y) pairs)."""
     from PIL import ImageDraw
@@ -392,11 +400,7 @@ def test_a_narrow_digit_is_read_at_every_width_of_wider_and_a_single_stroke_at_i
     owns = [eight, one]
     sizes = [preprocess.extent(own) for own in owns]
     inputs = np.array([preprocess.candidate_input(own, preprocess.NARROW, size) for own, size in zip(owns, sizes)])
-    weights = np.random.default_rng(0).normal(size=(784, 10))
-
-    def read(x):  # any function of the input will do: a fixed random linear map, softmaxed
-        z = x.reshape(len(x), -1) @ weights
-        return np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+    read = random_linear_reader(0)
 
     got = preprocess.read_candidates(owns, sizes, inputs, read)
     shares = (preprocess.NARROW, *preprocess.WIDER)
@@ -478,11 +482,7 @@ def test_a_stroke_that_bulges_is_read_half_as_a_stick_and_half_widened():
     lump = stroke_mask((200, 60), [(40, 10), (20, 190)], 14) | stroke_mask((200, 60), [(26, 100), (20, 130)], 30)
     assert not preprocess.bulges(straight) and not preprocess.bulges(bar)
     assert preprocess.bulges(lump) and np.isinf(preprocess.extent(lump)[0])
-    weights = np.random.default_rng(1).normal(size=(784, 10))
-
-    def read(x):  # any function of the input will do: a fixed random linear map, softmaxed
-        z = x.reshape(len(x), -1) @ weights
-        return np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+    read = random_linear_reader(1)
 
     inputs, probabilities, steady = preprocess.read_masks([straight, lump], read)
     for k, own in enumerate((straight, lump)):
