@@ -26,7 +26,7 @@ from digits import cli, preprocess, reader  # noqa: E402
 from digits.model_file import load_model  # noqa: E402
 
 PROG = "predict_image.py"
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".heic", ".heif", ".avif", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 SHADES = " .:-=+*#%@"
 
 

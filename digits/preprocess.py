@@ -17,6 +17,13 @@ from scipy import ndimage
 
 from digits.cli import InputError, open_regular_file
 
+try:  # HEIC / HEIF, the format of an iPhone's photos, read through Pillow
+    from pillow_heif import register_heif_opener
+except ImportError:  # without it, such a photo is refused with what to install (load_image)
+    register_heif_opener = None
+else:
+    register_heif_opener()
+
 MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
 WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, less noise
 DECODED_SIZE = 4 * WORK_SIZE  # a large JPEG is decoded at reduced size, but at least this (closer_box)
@@ -88,6 +95,8 @@ ROW_LENGTH = 2.5  # marks in a band this many times as long as it is wide are a 
 TILT = SKEW  # degrees: ... which is turned level if it is turned by more than the paper's lines are looked for at ...
 MAX_TILT = 25  # ... and at most this
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how the camera was held
+HEIF_BRANDS = (  # the brands of a HEIF file (a HEIC photo) in its first box
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1")
 
 
 def load_image(source, name=None, max_pixels=MAX_PIXELS):
@@ -110,6 +119,9 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
             image.load()
             image.info["decoded scale"] = width / image.size[0]  # > 1 where a draft decode made it smaller
     except UnidentifiedImageError:
+        if is_heif(file):
+            raise InputError(f"{name}: a HEIC/HEIF photo, which needs pillow-heif to be read "
+                             "(pip install pillow-heif), or save it as JPEG or PNG") from None
         kind = "empty file" if byte_size(file) == 0 else "not an image file PIL can read"
         raise InputError(f"{name}: {kind}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -120,6 +132,14 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
         if file is not source:
             file.close()
     return image
+
+
+def is_heif(file):
+    """Whether the seekable file object holds a HEIF image (a HEIC photo): an ISO box "ftyp" first,
+    with a HEIF brand."""
+    file.seek(0)
+    head = file.read(12)
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
 def byte_size(file):

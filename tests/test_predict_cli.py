@@ -200,6 +200,42 @@ def test_images_are_read_with_one_blas_thread_unless_the_user_chose(tmp_path, di
         assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read), result.stdout
         assert shown == threads, (chosen, result.stdout)
 
+def heic_photo(jpeg, heic):
+    """Save the photo `jpeg` as a phone saves a HEIC photo: its pixels as the sensor lay (a quarter
+    turn from upright) and the way the phone was held (EXIF orientation 6: turn them back)."""
+    import pillow_heif
+    pillow_heif.register_heif_opener()
+    held = Image.Exif()
+    held[0x0112] = 6
+    Image.open(jpeg).transpose(Image.Transpose.ROTATE_90).save(heic, "HEIF", exif=held.tobytes(), quality=80)
+
+
+def test_a_heic_photo_is_read_upright_as_its_jpeg_is_and_found_in_a_folder(tmp_path, trained_model):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(open(os.path.join(ROOT, "docs", "photo-number.jpg"), "rb").read())
+    heic_photo(photos / "a.jpg", photos / "b.HEIC")
+    result = run_predict("--json", photos, cwd=tmp_path, model=trained_model)
+    assert result.returncode == 0, result.stderr
+    jpeg, heic = (json.loads(line) for line in result.stdout.splitlines())
+    assert heic["path"].endswith("b.HEIC") and jpeg["number"] == heic["number"] == "2577", result.stdout
+    for a, b in zip(jpeg["digits"], heic["digits"]):  # upright: the same boxes, in the same pixels
+        assert np.abs(np.subtract(a["box"], b["box"])).max() <= 3, (a["box"], b["box"])
+
+
+def test_without_pillow_heif_a_heic_photo_is_refused_with_what_to_install(tmp_path, digits, trained_model):
+    heic_photo(digits / "00_7.png", tmp_path / "photo.heic")
+    without = ("import runpy, sys\n"
+               "sys.modules['pillow_heif'] = None  # `import pillow_heif` raises ImportError\n"
+               f"sys.argv = sys.argv[1:]; sys.path.insert(0, {ROOT!r})\n"
+               "runpy.run_path(sys.argv[0], run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", without, os.path.join(ROOT, PREDICT), "--model", str(trained_model),
+                             str(tmp_path / "photo.heic"), str(digits / "00_7.png")],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and re.search(r"00_7\.png: 7 \(confidence", result.stdout), result.stdout
+    assert_clean_error(result, "photo.heic", "HEIC", "pip install pillow-heif")
+
+
 # Bad input ------------------------------------------------------------------------------------
 
 def bad_files(folder):
