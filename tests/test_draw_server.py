@@ -24,7 +24,7 @@ from digits import web_server
 from digits import preprocess
 import browser
 from browser import serving
-from conftest import ROOT, assert_clean_error, request, run_script
+from conftest import ROOT, assert_clean_error, heic_photo, request, run_script
 from digits.model_file import load_model
 
 
@@ -107,6 +107,18 @@ def test_predict_answers_as_predict_image_does(tmp_path, server, test_pngs, trai
         np.testing.assert_allclose(answer["input"], X[:, 0], atol=5e-4)
         A1 = np.maximum(0, params["W1"].astype(np.float64) @ X + params["b1"])
         np.testing.assert_allclose(answer["hidden"], A1[:, 0], atol=1e-3)
+
+
+def test_a_heic_photo_sent_is_read_as_predict_image_reads_it(tmp_path, server, trained_model):
+    heic_photo(os.path.join(ROOT, "docs", "photo-number.jpg"), tmp_path / "photo.heic")
+    result = run_script("predict_image.py", "--json", "--model", trained_model, tmp_path / "photo.heic", cwd=tmp_path)
+    expected = json.loads(result.stdout)
+    status, kind, body = request(server, "POST", "/predict", (tmp_path / "photo.heic").read_bytes(),
+                                 {"Content-Type": "image/heic"})
+    assert (status, kind) == (200, "application/json"), body
+    answer = json.loads(body)
+    assert answer["number"] == expected["number"] == "2577"
+    assert [d["probabilities"] for d in answer["digits"]] == [d["probabilities"] for d in expected["digits"]]
 
 
 def test_a_drawing_is_answered_as_predict_image_answers_it(tmp_path, server, trained_model):

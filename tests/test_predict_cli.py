@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import network
-from conftest import ROOT, assert_clean_error, run_script
+from conftest import ROOT, assert_clean_error, heic_photo, run_script
 from rendered_digits import ink_mask, write_rendered_digits
 
 PREDICT = "predict_image.py"
@@ -199,16 +199,6 @@ def test_images_are_read_with_one_blas_thread_unless_the_user_chose(tmp_path, di
         read, shown = result.stdout.splitlines()
         assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read), result.stdout
         assert shown == threads, (chosen, result.stdout)
-
-def heic_photo(jpeg, heic):
-    """Save the photo `jpeg` as a phone saves a HEIC photo: its pixels as the sensor lay (a quarter
-    turn from upright) and the way the phone was held (EXIF orientation 6: turn them back)."""
-    import pillow_heif
-    pillow_heif.register_heif_opener()
-    held = Image.Exif()
-    held[0x0112] = 6
-    Image.open(jpeg).transpose(Image.Transpose.ROTATE_90).save(heic, "HEIF", exif=held.tobytes(), quality=80)
-
 
 def test_a_heic_photo_is_read_upright_as_its_jpeg_is_and_found_in_a_folder(tmp_path, trained_model):
     photos = tmp_path / "photos"
