@@ -20,7 +20,7 @@ from digits.cli import InputError, open_regular_file
 try:  # HEIC / HEIF, the format of an iPhone's photos, read through Pillow
     from pillow_heif import register_heif_opener
 except ImportError:  # without it, such a photo is refused with what to install (load_image)
-    register_heif_opener = None
+    pass
 else:
     register_heif_opener()
 
