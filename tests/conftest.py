@@ -44,14 +44,14 @@ def assert_clean_error(result, *words):
         assert word in lines[0], lines[0]
 
 
-def heic_photo(jpeg, heic):
-    """Save the photo `jpeg` as a phone saves a HEIC photo: its pixels as the sensor lay (a quarter
-    turn from upright) and the way the phone was held (EXIF orientation 6: turn them back)."""
+def heic_photo(image, heic):
+    """Save the image file `image` as a phone saves a HEIC photo: its pixels as the sensor lay (a
+    quarter turn from upright) and the way the phone was held (EXIF orientation 6: turn them back)."""
     import pillow_heif
     pillow_heif.register_heif_opener()
     held = Image.Exif()
     held[0x0112] = 6
-    Image.open(jpeg).transpose(Image.Transpose.ROTATE_90).save(heic, "HEIF", exif=held.tobytes(), quality=80)
+    Image.open(image).transpose(Image.Transpose.ROTATE_90).save(heic, "HEIF", exif=held.tobytes(), quality=80)
 
 
 def request(server, method, path, body=None, headers=None, timeout=30):

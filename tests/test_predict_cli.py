@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import shutil
 import subprocess
 import sys
 
@@ -200,10 +201,11 @@ def test_images_are_read_with_one_blas_thread_unless_the_user_chose(tmp_path, di
         assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read), result.stdout
         assert shown == threads, (chosen, result.stdout)
 
+
 def test_a_heic_photo_is_read_upright_as_its_jpeg_is_and_found_in_a_folder(tmp_path, trained_model):
     photos = tmp_path / "photos"
     photos.mkdir()
-    (photos / "a.jpg").write_bytes(open(os.path.join(ROOT, "docs", "photo-number.jpg"), "rb").read())
+    shutil.copy(os.path.join(ROOT, "docs", "photo-number.jpg"), photos / "a.jpg")
     heic_photo(photos / "a.jpg", photos / "b.HEIC")
     result = run_predict("--json", photos, cwd=tmp_path, model=trained_model)
     assert result.returncode == 0, result.stderr
