@@ -20,9 +20,10 @@ from digits.cli import InputError, open_regular_file
 try:  # HEIC / HEIF, the format of an iPhone's photos, read through Pillow
     from pillow_heif import register_heif_opener
 except ImportError:  # without it, such a photo is refused with what to install (load_image)
-    pass
+    HEIF_READABLE = False
 else:
     register_heif_opener()
+    HEIF_READABLE = True
 
 MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
 WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, less noise
@@ -119,6 +120,8 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
             image.load()
             image.info["decoded scale"] = width / image.size[0]  # > 1 where a draft decode made it smaller
     except UnidentifiedImageError:
+        if is_heif(file) and HEIF_READABLE:
+            raise InputError(f"{name}: cannot decode image (a HEIC/HEIF file, damaged or truncated)") from None
         if is_heif(file):
             raise InputError(f"{name}: a HEIC/HEIF photo, which needs pillow-heif to be read "
                              "(pip install pillow-heif), or save it as JPEG or PNG") from None

@@ -215,6 +215,15 @@ def test_a_heic_photo_is_read_upright_as_its_jpeg_is_and_found_in_a_folder(tmp_p
         assert np.abs(np.subtract(a["box"], b["box"])).max() <= 3, (a["box"], b["box"])
 
 
+def test_a_damaged_heic_photo_is_refused_as_damaged(tmp_path, digits, trained_model):
+    heic_photo(digits / "00_7.png", tmp_path / "whole.heic")
+    whole = (tmp_path / "whole.heic").read_bytes()
+    (tmp_path / "cut.heic").write_bytes(whole[:len(whole) // 2])
+    result = run_predict(tmp_path / "cut.heic", cwd=tmp_path, model=trained_model)
+    assert_clean_error(result, "cut.heic", "cannot decode image", "HEIC/HEIF file, damaged or truncated")
+    assert "pip install" not in result.stderr  # pillow-heif is there: the file is what is wrong
+
+
 def test_without_pillow_heif_a_heic_photo_is_refused_with_what_to_install(tmp_path, digits, trained_model):
     heic_photo(digits / "00_7.png", tmp_path / "photo.heic")
     without = ("import runpy, sys\n"
