@@ -120,11 +120,11 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
             image.load()
             image.info["decoded scale"] = width / image.size[0]  # > 1 where a draft decode made it smaller
     except UnidentifiedImageError:
-        if is_heif(file) and HEIF_READABLE:
-            raise InputError(f"{name}: cannot decode image (a HEIC/HEIF file, damaged or truncated)") from None
         if is_heif(file):
-            raise InputError(f"{name}: a HEIC/HEIF photo, which needs pillow-heif to be read "
-                             "(pip install pillow-heif), or save it as JPEG or PNG") from None
+            why = ("cannot decode image (a HEIC/HEIF file, damaged or truncated)" if HEIF_READABLE else
+                   "a HEIC/HEIF photo, which needs pillow-heif to be read (pip install pillow-heif), "
+                   "or save it as JPEG or PNG")
+            raise InputError(f"{name}: {why}") from None
         kind = "empty file" if byte_size(file) == 0 else "not an image file PIL can read"
         raise InputError(f"{name}: {kind}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
