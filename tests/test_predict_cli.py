@@ -181,21 +181,28 @@ def test_predict_path_imports_neither_sklearn_nor_matplotlib(tmp_path, digits, t
     assert not {"sklearn", "matplotlib", "tqdm"} & imported
 
 
+def run_predict_as_main(*args, cwd, before="", after="", env=None):
+    """Run predict_image.py with `args` as `python predict_image.py` does (as __main__, by runpy), in
+    a Python that runs the code `before` first and the code `after` once the script has ended; the
+    exit code is the script's."""
+    code = ("import runpy, sys\n" + before
+            + f"sys.argv = sys.argv[1:]; sys.path.insert(0, {ROOT!r})\n"
+            "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n    ended = 0\n"
+            "except SystemExit as stop:\n    ended = stop.code\n" + after + "sys.exit(ended)\n")
+    return subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, PREDICT), *map(str, args)],
+                          cwd=cwd, env=env, capture_output=True, text=True)
+
 
 def test_images_are_read_with_one_blas_thread_unless_the_user_chose(tmp_path, digits, trained_model):
     """predict_image.py run as a script, then the BLAS libraries' threads: 1 as it sets them before
     NumPy loads (a second one only spins between its small products), or the user's choice."""
-    then_threads = ("import runpy, sys\n"
-                    "from threadpoolctl import threadpool_info\n"
-                    f"sys.argv = sys.argv[1:]; sys.path.insert(0, {ROOT!r})\n"
-                    "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
-                    "except SystemExit as stop:\n    assert not stop.code\n"
-                    "print(sorted({pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'}))")
+    threads_used = ("from threadpoolctl import threadpool_info\n"
+                    "print(sorted({pool['num_threads'] for pool in threadpool_info()"
+                    " if pool['user_api'] == 'blas'}))\n")
     unset = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
     for chosen, threads in (({}, "[1]"), ({"OPENBLAS_NUM_THREADS": "2"}, "[2]"), ({"OMP_NUM_THREADS": "2"}, "[2]")):
-        result = subprocess.run([sys.executable, "-c", then_threads, os.path.join(ROOT, PREDICT), "--model",
-                                 str(trained_model), str(digits / "00_7.png")], env={**unset, **chosen},
-                                cwd=tmp_path, capture_output=True, text=True)
+        result = run_predict_as_main("--model", trained_model, digits / "00_7.png", cwd=tmp_path,
+                                     after=threads_used, env={**unset, **chosen})
         assert result.returncode == 0, result.stderr
         read, shown = result.stdout.splitlines()
         assert re.search(r"00_7\.png: 7 \(confidence [01]\.\d{4}\)$", read), result.stdout
@@ -226,13 +233,9 @@ def test_a_damaged_heic_photo_is_refused_as_damaged(tmp_path, digits, trained_mo
 
 def test_without_pillow_heif_a_heic_photo_is_refused_with_what_to_install(tmp_path, digits, trained_model):
     heic_photo(digits / "00_7.png", tmp_path / "photo.heic")
-    without = ("import runpy, sys\n"
-               "sys.modules['pillow_heif'] = None  # `import pillow_heif` raises ImportError\n"
-               f"sys.argv = sys.argv[1:]; sys.path.insert(0, {ROOT!r})\n"
-               "runpy.run_path(sys.argv[0], run_name='__main__')")
-    result = subprocess.run([sys.executable, "-c", without, os.path.join(ROOT, PREDICT), "--model", str(trained_model),
-                             str(tmp_path / "photo.heic"), str(digits / "00_7.png")],
-                            cwd=tmp_path, capture_output=True, text=True)
+    taken_away = "sys.modules['pillow_heif'] = None  # `import pillow_heif` raises ImportError\n"
+    result = run_predict_as_main("--model", trained_model, tmp_path / "photo.heic", digits / "00_7.png",
+                                 cwd=tmp_path, before=taken_away)
     assert result.returncode == 1 and re.search(r"00_7\.png: 7 \(confidence", result.stdout), result.stdout
     assert_clean_error(result, "photo.heic", "HEIC", "pip install pillow-heif")
 
