@@ -8,7 +8,6 @@ one to the other; `to_digits` runs them in order and finds each digit of a numbe
 `to_raw` is the plain resize, for comparison. Images are float arrays in [0, 1], row by row, 1 = ink once inverted.
 """
 
-import os
 import warnings
 
 import numpy as np
@@ -120,13 +119,7 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
             image.load()
             image.info["decoded scale"] = width / image.size[0]  # > 1 where a draft decode made it smaller
     except UnidentifiedImageError:
-        if is_heif(file):
-            why = ("cannot decode image (a HEIC/HEIF file, damaged or truncated)" if HEIF_READABLE else
-                   "a HEIC/HEIF photo, which needs pillow-heif to be read (pip install pillow-heif), "
-                   "or save it as JPEG or PNG")
-            raise InputError(f"{name}: {why}") from None
-        kind = "empty file" if byte_size(file) == 0 else "not an image file PIL can read"
-        raise InputError(f"{name}: {kind}") from None
+        raise InputError(f"{name}: {unread_kind(file)}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{name}: image is too large (possible decompression bomb)") from None
     except (OSError, SyntaxError, ValueError) as e:
@@ -137,17 +130,23 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
     return image
 
 
-def is_heif(file):
-    """Whether the seekable file object holds a HEIF image (a HEIC photo): an ISO box "ftyp" first,
-    with a HEIF brand."""
+def unread_kind(file):
+    """What the seekable file object that Pillow cannot read holds, told by its first bytes, and
+    what to do with it: a HEIF image (a HEIC photo: an ISO box "ftyp" first, with a HEIF brand),
+    a PDF document, an SVG drawing, or nothing."""
     file.seek(0)
-    head = file.read(12)
-    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
-
-
-def byte_size(file):
-    """The size in bytes of a seekable file object."""
-    return file.seek(0, os.SEEK_END)
+    head = file.read(4096)
+    if not head:
+        return "empty file"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return ("cannot decode image (a HEIC/HEIF file, damaged or truncated)" if HEIF_READABLE else
+                "a HEIC/HEIF photo, which needs pillow-heif to be read (pip install pillow-heif), "
+                "or save it as JPEG or PNG")
+    if head.startswith(b"%PDF-"):
+        return "a PDF document, not an image: save or export its page as PNG or JPEG"
+    if b"<svg" in head.lower():
+        return "an SVG drawing, which is not read: export it as PNG"
+    return "not an image file PIL can read"
 
 
 def apply_exif_orientation(image):

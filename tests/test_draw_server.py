@@ -154,6 +154,8 @@ def blank_png(size):
     ("POST", "/predict", "truncated", {"Content-Type": "image/png"}, 400, "cannot decode image"),
     ("POST", "/predict", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(range(256)) * 4, {"Content-Type": "image/heic"},
      400, "a HEIC/HEIF file, damaged or truncated"),
+    ("POST", "/predict", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", {"Content-Type": "image/png"},
+     400, "a PDF document, not an image"),
     ("POST", "/predict", "blank", {"Content-Type": "image/png"}, 400, "no digit found"),
     ("POST", "/predict", "huge", {"Content-Type": "image/png"}, 400, "image is too large"),
     ("POST", "/predict", b"x" * 100, {"Content-Type": "image/png", "Content-Length": "999999999"}, 413,

@@ -251,6 +251,10 @@ def bad_files(folder):
     (folder / "truncated.png").write_bytes((folder / "whole.png").read_bytes()[:2000])
     Image.new("1", (9000, 9000)).save(folder / "bomb.png")  # 81 megapixels in a tiny file
     Image.new("L", (100, 100), 255).save(folder / "blank.png")
+    Image.new("RGB", (200, 200), "white").save(folder / "scan.pdf")  # a page, as a scanner saves it
+    (folder / "drawing.svg").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!-- made in a vector editor -->\n'
+                                        '<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28">'
+                                        '<path d="M4 4 H24 L12 24" stroke="black" fill="none"/></svg>\n')
     return {
         "missing": (folder / "missing.png", ["missing.png", "file not found"]),
         "empty": (folder / "empty.png", ["empty.png", "empty file"]),
@@ -258,10 +262,12 @@ def bad_files(folder):
         "truncated": (folder / "truncated.png", ["truncated.png", "cannot decode"]),
         "bomb": (folder / "bomb.png", ["bomb.png", "too large"]),
         "blank": (folder / "blank.png", ["blank.png", "no digit found"]),
+        "pdf": (folder / "scan.pdf", ["scan.pdf", "a PDF document", "as PNG or JPEG"]),
+        "svg": (folder / "drawing.svg", ["drawing.svg", "an SVG drawing", "export it as PNG"]),
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "text", "truncated", "bomb", "blank"])
+@pytest.mark.parametrize("case", ["missing", "empty", "text", "truncated", "bomb", "blank", "pdf", "svg"])
 def test_bad_image_gives_one_line(tmp_path, trained_model, case):
     path, words = bad_files(tmp_path)[case]
     assert (tmp_path / "bomb.png").stat().st_size < 100_000
