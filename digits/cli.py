@@ -124,7 +124,9 @@ def open_regular_file(path, name=None):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
+        web = str(path).lower().startswith(("http://", "https://"))
+        raise InputError(f"{name}: " + ("a web address, not a file here: download it and give the path of the "
+                                        "downloaded file" if web else "file not found")) from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder") from None
     except OSError as e:

@@ -257,6 +257,7 @@ def bad_files(folder):
                                         '<path d="M4 4 H24 L12 24" stroke="black" fill="none"/></svg>\n')
     return {
         "missing": (folder / "missing.png", ["missing.png", "file not found"]),
+        "web": ("https://example.com/seven.png", ["https://example.com/seven.png", "a web address", "download it"]),
         "empty": (folder / "empty.png", ["empty.png", "empty file"]),
         "text": (folder / "text.png", ["text.png", "not an image"]),
         "truncated": (folder / "truncated.png", ["truncated.png", "cannot decode"]),
@@ -267,7 +268,7 @@ def bad_files(folder):
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "text", "truncated", "bomb", "blank", "pdf", "svg"])
+@pytest.mark.parametrize("case", ["missing", "web", "empty", "text", "truncated", "bomb", "blank", "pdf", "svg"])
 def test_bad_image_gives_one_line(tmp_path, trained_model, case):
     path, words = bad_files(tmp_path)[case]
     assert (tmp_path / "bomb.png").stat().st_size < 100_000
