@@ -199,7 +199,7 @@ def load_train_and_save(args, usage_at_start, watch):
     threads = machine.use_blas_threads(args.threads, args.augment, usage_at_start)
     if not args.quiet:
         print(f"Training 784-{args.hidden}-10 with {describe_algorithm(args)}, "
-              f"{args.epochs} epochs, seed {args.seed}, {threads} BLAS thread{'s' if threads != 1 else ''}")
+              f"{cli.counted(args.epochs, 'epoch')}, seed {args.seed}, {cli.counted(threads, 'BLAS thread')}")
     if stopped_by:  # Stop was pressed while the data loaded: as Ctrl-C then, no model
         watch.finish(None, "stopped", "Stopped while MNIST was loading: no model was written.")
         raise KeyboardInterrupt
@@ -222,11 +222,11 @@ def load_train_and_save(args, usage_at_start, watch):
     correct = round(test_accuracy * X_test.shape[1])
     print(f"Test accuracy: {test_accuracy:.4f} ({correct}/{X_test.shape[1]} held-out test images)")
     print("Per-digit accuracy: " + "  ".join(f"{d}: {a:.3f}" for d, a in enumerate(per_digit)))
-    print(f"Training time: {train_seconds:.1f}s for {epochs_done} epochs")
+    print(f"Training time: {train_seconds:.1f}s for {cli.counted(epochs_done, 'epoch')}")
     print(f"Model written to {cli.printable(model_path)}", flush=True)
     if watch is not None:
         ended = (f"Stopped during epoch {epochs_done} of {args.epochs}" if stopped_by
-                 else f"Trained for {epochs_done} epochs")
+                 else f"Trained for {cli.counted(epochs_done, 'epoch')}")
         watch.finish(params, "stopped" if stopped_by else "finished",
                      f"{ended} in {train_seconds:.1f} s: test accuracy {test_accuracy:.2%}.",
                      model=os.path.abspath(model_path), command=shlex.join(
@@ -312,7 +312,7 @@ def save(params, meta, args):
 
 def write_report(params, history, X_test, y_test, args, model_path, epochs_done):
     """The training report figure, written to --plot."""
-    title = f"784-{args.hidden}-10 network, {epochs_done} epochs of {describe_algorithm(args)}"
+    title = f"784-{args.hidden}-10 network, {cli.counted(epochs_done, 'epoch')} of {describe_algorithm(args)}"
     png = training_report_png(params, history, X_test, y_test, title)
     try:
         cli.write_atomically(args.plot, lambda f: f.write(png))

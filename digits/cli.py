@@ -114,6 +114,11 @@ def write_atomically(path, write):
         raise
 
 
+def counted(n, noun):
+    """n and the noun, in the plural unless n is 1: '1 epoch', '15 epochs'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def open_regular_file(path, name=None):
     """`path` opened for reading in binary, refused with an InputError unless it is a regular file.
 

@@ -226,6 +226,12 @@ def test_sigterm_without_a_model_keeps_what_was_learned(tmp_path):
     assert "Model written to m.npz" in out and load_model(tmp_path / "m.npz")[1]["interrupted"] is True
 
 
+def test_one_epoch_is_said_in_the_singular(tmp_path):
+    result = run_script("train.py", *TINY[:2], "--epochs", "1", "--threads", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ", 1 epoch, seed 0, 1 BLAS thread\n" in result.stdout and "s for 1 epoch\n" in result.stdout
+
+
 def test_blas_threads_follow_the_option_the_environment_and_a_busy_machine(tmp_path):
     result = run_script("train.py", *TINY, "--threads", "1", cwd=tmp_path)
     assert ", 1 BLAS thread\n" in result.stdout and load_model(tmp_path / "model_mnist.npz")[1]["threads"] == 1

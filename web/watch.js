@@ -83,7 +83,7 @@ function showProgress(state) {
     showStatus(s.state, `${s.message}\u2026`);
   }
   stopButton.disabled = s.state !== "training" && s.state !== "loading";
-  const parts = [`${done.toFixed(2)} of ${state.epochs} epochs done`, `${state.elapsed.toFixed(1)} s`];
+  const parts = [`${done.toFixed(2)} of ${state.epochs} epoch${state.epochs === 1 ? "" : "s"} done`, `${state.elapsed.toFixed(1)} s`];
   if (state.seconds_per_epoch !== null) parts.push(`${state.seconds_per_epoch.toFixed(3)} s for the last epoch`);
   if (run.latest) {
     parts.push(`test accuracy ${(100 * run.latest.test_accuracy).toFixed(2)}% at epoch ${run.latest.epochs_done.toFixed(2)}`);
