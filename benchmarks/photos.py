@@ -2,10 +2,13 @@
 
     python benchmarks/photos.py model_mnist.npz augmented.npz --per-group 40 --seed 3
     python benchmarks/photos.py model_mnist.npz --framing far --seed 21
+    python benchmarks/photos.py model_mnist.npz --by-writing --per-group 100
 
 Writes the images to a temporary folder (or to --folder, kept), reads them with
 predict_image.py --json (as a user would) and prints a Markdown table: the share read
 exactly, per family and kind, and of MNIST test digits scaled up to 280x280, white on black.
+With --by-writing, a second table splits the numbers by how they were written: the hand, the
+spacing, joining strokes, the pen and the width of the writing.
 """
 
 import collections
@@ -34,35 +37,49 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     """per_group images of each family and kind, named <family>_<kind>_<k>_<label>.<ext>, and
     mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black. Framed
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
-    the same writing on the same sheet, framed far or close, or turned."""
+    the same writing on the same sheet, framed far or close, or turned. Returns {file name: how
+    its digits were written} (photos.handwriting's record) for the photos and drawings."""
     images, labels = mnist_data.load_mnist()["test"]
     images = images.reshape(-1, 28, 28)
     rng = np.random.default_rng(seed)
+    written = {}
     for family in photos.FAMILIES:
         for kind in KINDS:
             for k in range(per_group):
                 count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
                 framed = copy.deepcopy(rng)
-                data, label = photos.make_photo(rng, images, labels, family, count)
+                record = {}
+                data, label = photos.make_photo(rng, images, labels, family, count, record=record)
                 if framing != "normal":
                     data, label = photos.make_photo(framed, images, labels, family, count, framing=framing)
-                extension = "png" if family == "screen" else "jpg"
-                with open(os.path.join(folder, f"{family}_{kind}_{k:03d}_{label}.{extension}"), "wb") as f:
+                name = f"{family}_{kind}_{k:03d}_{label}.{'png' if family == 'screen' else 'jpg'}"
+                with open(os.path.join(folder, name), "wb") as f:
                     f.write(data)
+                written[name] = record
     for k in rng.choice(len(images), per_group if mnist_per_group is None else mnist_per_group, replace=False):
         with open(os.path.join(folder, f"mnist280_single_{k:05d}_{labels[k]}.png"), "wb") as f:
             f.write(photos.mnist_on_black(images[k], rng=rng))
+    return written
 
 
 def read_right(folder, model):
-    """{(family, kind): [read exactly, images]} for one model."""
+    """{file name: whether one model read it exactly}."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "predict_image.py"), "--json", "--model", model,
                           folder], capture_output=True, text=True).stdout
-    counts = collections.defaultdict(lambda: [0, 0])
+    right = {}
     for line in out.splitlines():
         answer = json.loads(line)
-        family, kind, _, label = os.path.splitext(os.path.basename(answer["path"]))[0].split("_")
-        counts[family, kind][0] += answer.get("number", str(answer.get("digit", ""))) == label
+        name = os.path.basename(answer["path"])
+        right[name] = answer.get("number", str(answer.get("digit", ""))) == os.path.splitext(name)[0].split("_")[3]
+    return right
+
+
+def group_counts(right):
+    """{(family, kind): [read exactly, images]} from read_right's answers."""
+    counts = collections.defaultdict(lambda: [0, 0])
+    for name, ok in right.items():
+        family, kind = name.split("_")[:2]
+        counts[family, kind][0] += ok
         counts[family, kind][1] += 1
     return counts
 
@@ -91,6 +108,35 @@ def table(models, results):
     return "\n".join(rows)
 
 
+WRITING = [  # (row, whether a number's record belongs in it) for the table by how numbers were written
+    ("hand: MNIST's digits redrawn", lambda r: r["hand"] == "mnist"),
+    ("hand: written stroke by stroke", lambda r: r["hand"] == "written"),
+    *((f"digits {name}", lambda r, name=name: r["spacing"] == name) for name in photos.SPACING_NAMES),
+    ("no digits joined by a stroke", lambda r: r["joined"] == 0),
+    ("some digits joined by a stroke", lambda r: r["joined"] > 0),
+    ("pen under 6% of the digits' height", lambda r: r["pen"] < 0.06),
+    ("pen 6-12% of the height", lambda r: 0.06 <= r["pen"] < 0.12),
+    ("pen 12% of the height or more", lambda r: r["pen"] >= 0.12),
+    ("writing under 0.6 of its natural width", lambda r: r["width"] < 0.6),
+    ("writing 0.6-0.9 of its natural width", lambda r: 0.6 <= r["width"] < 0.9),
+    ("writing 0.9 of its natural width or more", lambda r: r["width"] >= 0.9),
+]
+
+
+def writing_table(models, rights, written):
+    """The Markdown table of the shares of numbers read exactly, split by how they were written
+    (WRITING): a row per way, a column per model, each cell the share and of how many."""
+    numbers = {name: record for name, record in written.items() if "_number_" in name}
+    rows = ["| numbers written with | " + " | ".join(f"`{os.path.basename(m)}`" for m in models) + " |",
+            "| --- |" + " --- |" * len(models)]
+    for label, belongs in WRITING:
+        names = [name for name, record in numbers.items() if belongs(record)]
+        if names:
+            rows.append(f"| {label} | " + " | ".join(
+                f"{sum(right.get(n, False) for n in names) / len(names):.1%} of {len(names)}" for right in rights) + " |")
+    return "\n".join(rows)
+
+
 def main():
     p = cli.ArgumentParser(prog="benchmarks/photos.py",
                            description="Accuracy of models on photos of digits and numbers.")
@@ -107,6 +153,9 @@ def main():
                         "more (turned); images made on a computer are the same in all (default: %(default)s)")
     p.add_argument("--folder", default=None,
                    help="a new or empty folder to write the images to and keep them in (default: a temporary folder)")
+    p.add_argument("--by-writing", action="store_true",
+                   help="also print a table of the numbers read exactly by how they were written: the hand, "
+                        "the spacing, joining strokes, the pen and the width")
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
@@ -118,9 +167,12 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder or scratch
         os.makedirs(folder, exist_ok=True)
-        write_photos(folder, args.per_group, args.seed, args.mnist, args.framing)
-        results = [read_right(folder, model) for model in args.models]
-    print(table(args.models, results))
+        written = write_photos(folder, args.per_group, args.seed, args.mnist, args.framing)
+        rights = [read_right(folder, model) for model in args.models]
+    print(table(args.models, [group_counts(right) for right in rights]))
+    if args.by_writing:
+        print()
+        print(writing_table(args.models, rights, written))
 
 
 if __name__ == "__main__":

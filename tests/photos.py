@@ -38,6 +38,7 @@ INKS = {  # RGB of the ink, and how dark it lays down at full pressure
 PAPERS = [(245, 244, 238), (250, 246, 228), (232, 232, 228), (240, 238, 242)]
 BOARDS = [(30, 50, 40), (25, 25, 30), (35, 40, 60)]
 SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / height: overlap, touch, close, wide
+SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
 FRAMINGS = ("normal", "far", "close", "turned")  # how the photo is taken
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
@@ -158,13 +159,17 @@ def redrawn_mnist(image, height, width_factor, slant, pen_width):
     return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], [ends]
 
 
-def handwriting(rng, images, labels, count, height, pen_width):
-    """(ink image in [0, 1], label string) of `count` digits written in a row by one hand."""
+def handwriting(rng, images, labels, count, height, pen_width, record=None):
+    """(ink image in [0, 1], label string) of `count` digits written in a row by one hand; how they
+    were written goes into the dict `record`, if given: the hand ("mnist" or "written"), its width
+    factor and slant, the spacing (SPACING_NAMES), how many neighbours are joined, and the pen's
+    width as a share of the digits' height."""
     hand = "written" if rng.random() < 0.5 else "mnist"
     chosen = rng.choice(len(images), count, replace=False)
     width_factor = float(np.exp(rng.uniform(np.log(0.35), np.log(1.2))))  # one writer, one width ...
     slant = rng.uniform(-0.35, 0.35)  # ... and one slant
-    spacing = SPACINGS[rng.integers(len(SPACINGS))]
+    spaced = int(rng.integers(len(SPACINGS)))
+    spacing = SPACINGS[spaced]
     pieces = []
     for i in chosen:
         h = height * rng.uniform(0.88, 1.12)
@@ -194,6 +199,9 @@ def handwriting(rng, images, labels, count, height, pen_width):
             joins.append(smooth(np.array([start, dip, end]), 2))
     if joins:
         np.maximum(ink, pen_image(joins, (ink.shape[1], ink.shape[0]), pen_width * 0.8), out=ink)
+    if record is not None:
+        record.update(hand=hand, width=width_factor, slant=slant, spacing=SPACING_NAMES[spaced],
+                      joined=len(joins), pen=pen_width / height)
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0.02), np.flatnonzero(ink.max(axis=0) > 0.02)
     ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     return ink, "".join(str(labels[i]) for i in chosen)
@@ -234,16 +242,16 @@ def fit(ink, width, height, share):
     return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BOX))
 
 
-def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal"):
+def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal", record=None):
     """(JPEG or PNG bytes, label string) of `count` random test digits written in one row: on paper
     (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
     (`screen`), as a PNG. A photo's `framing` is `normal` (the writing within a phone's frame as
     people hold it), `far` (the same writing in a frame FAR times as wide and tall: a page, or a
     12-megapixel photo from further away), `close` (cropped around the writing with a margin
     drawn from CLOSE times its height) or `turned` (the sheet turned TURNED degrees more, either
-    way); it does not change an image made on a computer."""
+    way); it does not change an image made on a computer. `record`: see handwriting."""
     if family == "screen":
-        return screen_image(rng, images, labels, count)
+        return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
     ink_rgb, opacity = ((235, 235, 225), 0.85) if family == "board" else INKS[ink_name]
     width, height = size or (int(rng.choice([1000, 1200, 1600])), int(rng.choice([750, 900, 1200])))
@@ -252,7 +260,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
         digit_height = rng.uniform(0.05, 0.1) * height
     digit_height = max(digit_height, 24.0)
     pen_width = pen_for(ink_name, digit_height, rng)
-    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width)
+    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record)
     if framing == "far":
         width, height = FAR * width, FAR * height
     ink = fit(ink, width, height, 0.8)
@@ -326,12 +334,12 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     return buffer.getvalue(), label
 
 
-def screen_image(rng, images, labels, count):
+def screen_image(rng, images, labels, count, record=None):
     """(PNG bytes, label) of digits drawn in a paint program: light on dark or dark on light, with
-    a round brush, on a canvas a little larger than the writing."""
+    a round brush, on a canvas a little larger than the writing. `record`: see handwriting."""
     height = rng.uniform(40, 200)
     pen_width = max(2.0, rng.uniform(0.06, 0.2) * height)
-    ink, label = handwriting(rng, images, labels, count, height, pen_width)
+    ink, label = handwriting(rng, images, labels, count, height, pen_width, record)
     margin = int(rng.uniform(0.15, 0.6) * height)
     ink = np.pad(ink, ((margin, margin), (margin + int(rng.uniform(0, 0.5) * height), margin)))
     light_on_dark = rng.random() < 0.5

@@ -58,6 +58,23 @@ def test_photo_table_of_photos_cropped_close_to_their_writing(tmp_path, trained_
     assert len(photos) == 8 and all(p.width < 1000 and p.height < 750 for p in photos)  # the smallest frame
 
 
+def test_photo_table_by_how_the_numbers_were_written(tmp_path, trained_model):
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "3", "--mnist", "0", "--seed", "9",
+                        "--by-writing", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1].rstrip(" |")
+            for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line}
+    numbers = round(float(rows["all numbers"].rstrip("%")) / 100 * 15)  # read right of 5 families x 3 numbers
+    for group in (["hand: MNIST's digits redrawn", "hand: written stroke by stroke"],
+                  ["no digits joined by a stroke", "some digits joined by a stroke"],
+                  [row for row in rows if row.startswith("digits ")],
+                  [row for row in rows if row.startswith("pen ")],
+                  [row for row in rows if row.startswith("writing ")]):
+        cells = [re.fullmatch(r"([\d.]+)% of (\d+)", rows[row]).groups() for row in group if row in rows]
+        assert sum(int(n) for _, n in cells) == 15, group  # every number in one row of each group
+        assert sum(round(float(share) / 100 * int(n)) for share, n in cells) == numbers
+
+
 def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):
     result = run_script("benchmarks/train_products_only.py", "--limit", "500", "--epochs", "2", "--batch-size", "128",
                         "--quiet", "--model", "floor.npz", cwd=tmp_path, timeout=120)

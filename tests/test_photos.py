@@ -9,6 +9,7 @@ recipes read more (README: Photos and numbers). So they catch a step that breaks
 of a few images or a model.
 """
 
+import collections
 import io
 import os
 
@@ -73,3 +74,19 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing(mnist, family):
     match = signal.fftconvolve(whole - whole.mean(), (gray - gray.mean())[::-1, ::-1], mode="valid")
     top, left = np.unravel_index(np.argmax(match), match.shape)
     assert np.abs(whole[top:top + gray.shape[0], left:left + gray.shape[1]] - gray).mean() < 3  # JPEG's error
+
+
+def test_the_record_of_how_a_number_was_written_leaves_the_photo_as_it_was(mnist):
+    images, labels = mnist["test"]
+    images = images.reshape(-1, 28, 28)
+    seen = collections.Counter()
+    for seed in range(40):
+        family, count = photos.FAMILIES[seed % 5], 2 + seed % 7
+        record = {}
+        recorded = photos.make_photo(np.random.default_rng(seed), images, labels, family, count, size=(400, 300),
+                                     record=record)
+        assert recorded == photos.make_photo(np.random.default_rng(seed), images, labels, family, count, size=(400, 300))
+        assert 0 <= record["joined"] < count and 0.35 <= record["width"] <= 1.2 and abs(record["slant"]) <= 0.35
+        assert 0 < record["pen"] < 0.3
+        seen.update([record["hand"], record["spacing"], record["joined"] > 0])
+    assert all(seen[what] for what in ("mnist", "written", *photos.SPACING_NAMES, True, False)), seen
