@@ -132,8 +132,8 @@ def load_image(source, name=None, max_pixels=MAX_PIXELS):
 
 def unread_kind(file):
     """What the seekable file object that Pillow cannot read holds, told by its first bytes, and
-    what to do with it: a HEIF image (a HEIC photo: an ISO box "ftyp" first, with a HEIF brand),
-    a PDF document, an SVG drawing, or nothing."""
+    what to do with it: nothing at all, a HEIF image (a HEIC photo: an ISO box "ftyp" first, with
+    a HEIF brand), a PDF document, an SVG drawing, or something else."""
     file.seek(0)
     head = file.read(4096)
     if not head:
