@@ -62,6 +62,12 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     return written
 
 
+def name_fields(name):
+    """(family, kind, label) of an image from its file name, as write_photos names it."""
+    family, kind, _, label = os.path.splitext(name)[0].split("_")
+    return family, kind, label
+
+
 def read_right(folder, model):
     """{file name: whether one model read it exactly}."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "predict_image.py"), "--json", "--model", model,
@@ -70,7 +76,7 @@ def read_right(folder, model):
     for line in out.splitlines():
         answer = json.loads(line)
         name = os.path.basename(answer["path"])
-        right[name] = answer.get("number", str(answer.get("digit", ""))) == os.path.splitext(name)[0].split("_")[3]
+        right[name] = answer.get("number", str(answer.get("digit", ""))) == name_fields(name)[2]
     return right
 
 
@@ -78,7 +84,7 @@ def group_counts(right):
     """{(family, kind): [read exactly, images]} from read_right's answers."""
     counts = collections.defaultdict(lambda: [0, 0])
     for name, ok in right.items():
-        family, kind = name.split("_")[:2]
+        family, kind, _ = name_fields(name)
         counts[family, kind][0] += ok
         counts[family, kind][1] += 1
     return counts
@@ -126,7 +132,7 @@ WRITING = [  # (row, whether a number's record belongs in it) for the table by h
 def writing_table(models, rights, written):
     """The Markdown table of the shares of numbers read exactly, split by how they were written
     (WRITING): a row per way, a column per model, each cell the share and of how many."""
-    numbers = {name: record for name, record in written.items() if "_number_" in name}
+    numbers = {name: record for name, record in written.items() if name_fields(name)[1] == "number"}
     rows = ["| numbers written with | " + " | ".join(f"`{os.path.basename(m)}`" for m in models) + " |",
             "| --- |" + " --- |" * len(models)]
     for label, belongs in WRITING:
