@@ -8,6 +8,8 @@ import stat
 import sys
 import tempfile
 
+WEB_ADDRESS = "a web address, not a file here: download it and give the path of the downloaded file"
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (sent by `kill`, `timeout`, schedulers) arriving where Ctrl-C would stop the script."""
@@ -119,6 +121,11 @@ def counted(n, noun):
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def is_web_address(path):
+    """Whether `path` is an http(s) address rather than a file's path."""
+    return str(path).lower().startswith(("http://", "https://"))
+
+
 def open_regular_file(path, name=None):
     """`path` opened for reading in binary, refused with an InputError unless it is a regular file.
 
@@ -129,9 +136,7 @@ def open_regular_file(path, name=None):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        web = str(path).lower().startswith(("http://", "https://"))
-        raise InputError(f"{name}: " + ("a web address, not a file here: download it and give the path of the "
-                                        "downloaded file" if web else "file not found")) from None
+        raise InputError(f"{name}: " + (WEB_ADDRESS if is_web_address(path) else "file not found")) from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder") from None
     except OSError as e:

@@ -18,19 +18,21 @@ SPLITS = {
     "train": ("train-images", "train-labels"),
     "test": ("t10k-images", "t10k-labels"),
 }
+FILES = "train-images, train-labels, t10k-images and t10k-labels"
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
 
 
-def find_idx_file(folder, stem):
-    """Path of `stem` in `folder`: NAME-idxK-ubyte or NAME.idxK-ubyte, optionally .gz."""
+def find_idx_file(folder, stem, missing=""):
+    """Path of `stem` in `folder`: NAME-idxK-ubyte or NAME.idxK-ubyte, optionally .gz; if there is
+    none, an InputError naming it, followed by `missing` (what to do)."""
     kind = "idx3-ubyte" if stem.endswith("images") else "idx1-ubyte"
     for sep in "-.":
         for ext in ("", ".gz"):
             path = os.path.join(folder, f"{stem}{sep}{kind}{ext}")
             if os.path.isfile(path):
                 return path
-    raise InputError(f"{os.path.join(folder, stem + '-' + kind)}[.gz]: file not found")
+    raise InputError(f"{os.path.join(folder, stem + '-' + kind)}[.gz]: file not found{missing}")
 
 
 def read_bytes(path):
@@ -65,11 +67,12 @@ def parse_idx(data, path, magic):
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
-def load_idx_split(folder, split):
-    """(images (N, 784) uint8, labels (N,) int64) of one split from a folder of IDX files."""
+def load_idx_split(folder, split, missing=""):
+    """(images (N, 784) uint8, labels (N,) int64) of one split from a folder of IDX files
+    (`missing`: what to do if one is not there, see find_idx_file)."""
     images_stem, labels_stem = SPLITS[split]
-    images_path = find_idx_file(folder, images_stem)
-    labels_path = find_idx_file(folder, labels_stem)
+    images_path = find_idx_file(folder, images_stem, missing)
+    labels_path = find_idx_file(folder, labels_stem, missing)
     images = parse_idx(read_bytes(images_path), images_path, IMAGES_MAGIC)
     labels = parse_idx(read_bytes(labels_path), labels_path, LABELS_MAGIC)
     if images.shape[1:] != (28, 28):
@@ -112,12 +115,13 @@ def load_mnist(source="bundled", data_dir=None):
     if data_dir is not None:
         if not os.path.isdir(data_dir):
             raise InputError(f"--data {data_dir}: no such folder")
-        folder = data_dir
+        folder, missing = data_dir, f"; --data {data_dir} must be the folder that holds MNIST's {FILES} IDX files"
     elif source == "openml":
         return load_openml()
     else:
-        folder = BUNDLED_DIR
-    return {split: load_idx_split(folder, split) for split in SPLITS}
+        folder, missing = BUNDLED_DIR, ("; the project's copy of MNIST in data/mnist/ is incomplete: restore it "
+                                        "from the project's files, or give --data DIR or --source openml")
+    return {split: load_idx_split(folder, split, missing) for split in SPLITS}
 
 
 def add_source_arguments(parser):

@@ -97,6 +97,23 @@ def test_missing_file(small_idx_dir):
         mnist_data.load_mnist(data_dir=str(small_idx_dir))
 
 
+@pytest.mark.parametrize("script", ["train.py", "generate_test_set.py"])
+def test_a_data_folder_without_mnist_says_what_it_must_hold(tmp_path, script):
+    empty = tmp_path / "downloads"
+    empty.mkdir()
+    result = run_script(script, "--data", empty, cwd=tmp_path)
+    assert_clean_error(result, "train-images-idx3-ubyte[.gz]: file not found", f"--data {empty} must be the folder that holds MNIST's",
+                       "train-images, train-labels, t10k-images and t10k-labels")
+    assert sorted(os.listdir(tmp_path)) == ["downloads"]
+
+
+def test_the_bundled_copy_missing_a_file_says_how_to_go_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_data, "BUNDLED_DIR", str(tmp_path))
+    with pytest.raises(InputError, match=r"train-images-idx3-ubyte\[\.gz\]: file not found; the project's copy "
+                                         r"of MNIST in data/mnist/ is incomplete: .* --data DIR or --source openml"):
+        mnist_data.load_mnist()
+
+
 def test_corrupt_gzip(small_idx_dir):
     data = gzip.compress((small_idx_dir / "train-labels-idx1-ubyte").read_bytes())
     (small_idx_dir / "train-labels-idx1-ubyte").unlink()

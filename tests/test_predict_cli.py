@@ -322,6 +322,12 @@ def test_bad_model_gives_one_line(tmp_path, digits, make, words):
     assert_clean_error(run_predict(digits / "00_7.png", cwd=tmp_path, model=model), *words)
 
 
+def test_a_model_given_as_a_web_address_is_named_as_one(tmp_path, digits):
+    result = run_predict(digits / "00_7.png", cwd=tmp_path, model="https://example.com/model_mnist.npz")
+    assert_clean_error(result, "model https://example.com/model_mnist.npz: a web address, not a file here",
+                       "download it")
+
+
 def test_original_float64_model_without_meta_works(tmp_path, digits, trained_model):
     with np.load(trained_model) as npz:
         write_npz(tmp_path / "original.npz", **{k: npz[k].astype(np.float64) for k in ("W1", "b1", "W2", "b2")})
