@@ -13,7 +13,9 @@ Every image varies what people vary, each drawn at random over the whole range b
 - the surface: plain, ruled or squared paper (white, cream, gray; with or without a
   margin line) photographed on a table, unevenly lit, in slight perspective, blurred,
   noisy and JPEG-compressed; a dark board written on in chalk (light on dark); or an
-  image made on a computer, dark on white or light on dark.
+  image made on a computer, dark on white or light on dark;
+- and, framed `printed`, a line of print on the sheet above or below the writing (a
+  worksheet's instruction, a form's label).
 
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
@@ -21,9 +23,11 @@ Every image varies what people vary, each drawn at random over the whole range b
 """
 
 import io
+import os
 
+import matplotlib
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from scipy import ndimage
 
 FAMILIES = ("plain", "ruled", "squared", "board", "screen")
@@ -40,10 +44,14 @@ BOARDS = [(30, 50, 40), (25, 25, 30), (35, 40, 60)]
 SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / height: overlap, touch, close, wide
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
-FRAMINGS = ("normal", "far", "close", "turned")  # how the photo is taken
+FRAMINGS = ("normal", "far", "close", "turned", "printed")  # how the photo is taken, and what else is on the sheet
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
+PRINTED = (0.15, 0.5)  # a printed line on the sheet: its capitals this share of the digits' height tall
+PRINT = ("Exercise 3. Write the answer in the box below.", "Name: ____________  Class: ______", "Date",
+         "Total amount due (EUR)", "Question 12 (2 points)", "Page 4 of 9", "ID number:", "Room",
+         "Write one digit on each line, then check your answer.", "Signature")
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -248,8 +256,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     (`screen`), as a PNG. A photo's `framing` is `normal` (the writing within a phone's frame as
     people hold it), `far` (the same writing in a frame FAR times as wide and tall: a page, or a
     12-megapixel photo from further away), `close` (cropped around the writing with a margin
-    drawn from CLOSE times its height) or `turned` (the sheet turned TURNED degrees more, either
-    way); it does not change an image made on a computer. `record`: see handwriting."""
+    drawn from CLOSE times its height), `turned` (the sheet turned TURNED degrees more, either
+    way) or `printed` (a line of print on the sheet above or below the writing: printed_line);
+    it does not change an image made on a computer. `record`: see handwriting."""
     if family == "screen":
         return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -292,6 +301,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     layer = np.clip(layer * opacity, 0, 1)[:, :, None]
     written = np.s_[top:top + ink.shape[0], left:left + ink.shape[1]]  # the ink is all here
     sheet[written] = sheet[written] * (1 - layer[written]) + np.array(ink_rgb, np.float32) / 255 * layer[written]
+    if framing == "printed":  # drawn from a stream of its own: the rest of the photo is the normal one
+        sheet = printed_line(np.random.default_rng(rng.bit_generator.jumped()), sheet, (top, left) + ink.shape,
+                             digit_height, family == "board")
 
     # the sheet on a table, seen from slightly off-axis
     table = np.array([(120, 85, 55), (60, 60, 65), (170, 160, 140), (30, 30, 30)][rng.integers(4)], np.float32) / 255
@@ -332,6 +344,28 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=int(quality or rng.integers(60, 92)))
     return buffer.getvalue(), label
+
+
+def printed_line(rng, sheet, writing, digit_height, board):
+    """The sheet (rows, columns, RGB in [0, 1]) with a line of print (PRINT) above or below the
+    writing (top, left, height, width) and clear of it, its capitals PRINTED times the digits'
+    height tall: dark on paper, light on a board (a printed label stuck on it)."""
+    top, left, height, width = writing
+    font = ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"),
+                              max(8, round(rng.uniform(*PRINTED) * digit_height / 0.73)))  # capitals: 0.73 of the size
+    text = PRINT[rng.integers(len(PRINT))]
+    ascent, descent = font.getmetrics()
+    gap, tall = rng.uniform(0.5, 2.0) * digit_height, ascent + descent
+    below = sheet.shape[0] - top - height  # the room under the writing; `top` is the room above it
+    room = [side for side, fits in (("above", top >= gap + tall), ("below", below >= gap + tall)) if fits]
+    room = room or ["above" if top > below else "below"]
+    row = top - gap - tall if room[rng.integers(len(room))] == "above" else top + height + gap
+    column = left + rng.uniform(-0.5, 0.5) * max(width, font.getlength(text))
+    layer = Image.new("L", (sheet.shape[1], sheet.shape[0]), 0)
+    ImageDraw.Draw(layer).text((int(column), int(row)), text, fill=255, font=font)
+    layer = np.asarray(layer, np.float32)[:, :, None] / 255
+    colour = np.full(3, rng.uniform(0.85, 0.95) if board else rng.uniform(0.05, 0.3), np.float32)
+    return sheet * (1 - layer) + colour * layer
 
 
 def screen_image(rng, images, labels, count, record=None):

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
-from scipy import signal
+from scipy import ndimage, signal
 
 import photos
 from conftest import run_script
@@ -56,12 +56,12 @@ def test_photos_of_digits_and_numbers_are_read(tmp_path, trained_model):
 
 
 @pytest.mark.parametrize("family", ["plain", "board"])
-def test_a_photo_is_framed_far_or_close_around_the_same_writing(mnist, family):
+def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_beside_it(mnist, family):
     images, labels = mnist["test"]
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
                                         size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned = (Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
+    normal, far, close, turned, printed = (Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
@@ -74,6 +74,12 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing(mnist, family):
     match = signal.fftconvolve(whole - whole.mean(), (gray - gray.mean())[::-1, ::-1], mode="valid")
     top, left = np.unravel_index(np.argmax(match), match.shape)
     assert np.abs(whole[top:top + gray.shape[0], left:left + gray.shape[1]] - gray).mean() < 3  # JPEG's error
+    printed = np.asarray(printed.convert("L"), np.float32)  # the normal photo with a line of print ...
+    added = np.abs(printed - whole) > 60
+    assert added.sum() > 100 and np.abs(printed - whole)[~ndimage.binary_dilation(added, iterations=8)].mean() < 2
+    writing = np.zeros(whole.shape, bool)  # ... clear of the writing (within the close photo's part of it)
+    writing[top:top + gray.shape[0], left:left + gray.shape[1]] = written
+    assert not (ndimage.binary_dilation(writing, iterations=3) & added).any()
 
 
 def test_the_record_of_how_a_number_was_written_leaves_the_photo_as_it_was(mnist):
