@@ -56,6 +56,7 @@ STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outlin
 MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
 UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's height long under or over digits is none
+THIN_LINE = 25  # a straight stroke taller than this many times its width is more likely a line of the paper than a 1
 ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
@@ -533,14 +534,16 @@ def marks_in_line(mask, path="image"):
     [[top, left, bottom, right, [labels]]], the line's height).
 
     Marks (connected groups of ink) that overlap horizontally by half the narrower one's
-    width are pieces of one digit above each other (the bar of a 5). The line is that of the
-    mark whose line (on_line) holds the most ink, and of such marks the one with the most ink;
-    its height is the line's. Marks much smaller than that mark, or away from its line, are dots
-    and strays; marks more than 1 / MIN_HEIGHT times as tall are no digits of it (a margin line
-    turned with the sheet); and so are marks above or below it more than its height beyond
-    either end of it: only marks above or below the line make a second row. A line drawn under
-    the number or over it (underlines) is taken out before the marks are judged to be one row
-    (a form's comb with tall ticks would be a second row), and they are found again without it.
+    width are pieces of one digit above each other (the bar of a 5), whatever lies between them
+    from left to right (a line of print elsewhere on the page). The line is that of the mark
+    writing_anchor chooses; its height is the line's. Marks much smaller than that mark, or away
+    from its line, are dots and strays; marks more than 1 / MIN_HEIGHT times as tall are no
+    digits of it (a margin line turned with the sheet); and so are marks above or below it more
+    than its height beyond either end of it, or less than ROW as tall (the letters of a line of
+    print): only marks above or below the line itself, as tall as digits of it, make a second
+    row. A line drawn under the number or over it (underlines) is taken out before the marks are
+    judged to be one row (a form's comb with tall ticks would be a second row), and they are found
+    again without it.
     """
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -549,26 +552,23 @@ def marks_in_line(mask, path="image"):
     objects = ndimage.find_objects(labels)
     for label, (rows, cols) in sorted(enumerate(objects, 1), key=lambda m: m[1][1].start):
         mark = [rows.start, cols.start, rows.stop, cols.stop, [label]]
-        last = groups[-1] if groups else None
-        if last and overlapping(last, mark):
-            merge(last, mark)
+        over = next((group for group in reversed(groups[-MAX_MARKS:]) if overlapping(group, mark)), None)
+        if over:
+            merge(over, mark)
         else:
             groups.append(mark)
     areas = np.bincount(labels.ravel())
     ink = np.array([areas[g[4]].sum() for g in groups])
     heights = np.array([g[2] - g[0] for g in groups])
     middles = np.array([(g[0] + g[2]) / 2 for g in groups])
-    # the mark whose line holds the most ink, then with the most ink itself (a bright strip by
-    # the edge, a smudge, may hold more ink than any one digit, but not more than the digits
-    # together), among the MAX_MARKS marks with the most ink
-    anchor = max(np.argsort(-ink, kind="stable")[:MAX_MARKS],
-                 key=lambda k: (ink[on_line(heights, middles, k)].sum(), ink[k]))
+    anchor = writing_anchor(labels, groups, ink, heights, middles)
     height, middle = heights[anchor], middles[anchor]
     tall, level = as_tall(heights, anchor), np.abs(middles - middle) <= height
     line = tall & level  # the marks of the line itself
     lefts, rights = np.array([g[1] for g in groups]), np.array([g[3] for g in groups])
     aside = np.maximum(lefts - rights[line].max(), lefts[line].min() - rights) > height
-    keep = tall & (level | ((ink >= STRAY * ink[anchor]) & ~aside))  # not dots, specks, nor strays off the line
+    second = (ink >= STRAY * ink[anchor]) & (heights >= ROW * height) & ~aside  # what may be a second row
+    keep = tall & (level | second)  # not dots, specks, nor strays off the line (nor a smaller line of print)
     groups, middles = [g for g, kept in zip(groups, keep) if kept], middles[keep]
     if len(groups) > MAX_MARKS:
         raise InputError(f"{path}: found {len(groups)} separate marks, too many for a number of at most "
@@ -579,6 +579,41 @@ def marks_in_line(mask, path="image"):
     if max(middles) - min(middles) > height or any(stacked(objects, g, height) for g in groups):
         raise InputError(f"{path}: the marks are not in one line; photograph one digit or one number at a time")
     return labels, groups, height
+
+
+def writing_anchor(labels, groups, ink, heights, middles):
+    """The index of the mark that gives the line of writing its height and middle, among the
+    MAX_MARKS marks ([top, left, bottom, right, labels], with their ink, heights and vertical
+    middles) with the most ink: of the marks on the line (on_line) that weighs most, the one whose
+    line holds the most ink, then with the most ink itself (a bright strip by the edge, a smudge,
+    may hold more ink than any one digit, but not more than the digits together).
+
+    A line weighs its ink times the fourth power of its height: the ink-weighted mean height of
+    its marks other than single straight strokes (extent) that are wider than tall (a pen lying
+    on the sheet) or more than THIN_LINE times as tall as their stroke is wide (a margin line),
+    or if all of them are such, the median height of the other marks looked at (of all, if there
+    are none). The writing photographed is larger than a line of print on the same page, whose
+    many small letters may hold more ink than a digit: as the ink of marks of one shape grows
+    with the square of their size, a line of them weighs their number times the sixth power of
+    their size, and thirty letters half as tall as a digit weigh half as much as it. A straight
+    stroke that cannot be a 1 is not taller for it: it weighs its ink as a line of the marks'
+    typical height would."""
+    candidates = np.argsort(-ink, kind="stable")[:MAX_MARKS]
+    lines = {k: on_line(heights, middles, k) for k in candidates}
+    sized = np.zeros(len(groups), bool)  # not a straight stroke that cannot be a 1
+    for k in candidates:
+        top, left, bottom, right, own = groups[k]
+        own = np.isin(labels[top:bottom, left:right], own)
+        width = right - left
+        sized[k] = np.isfinite(extent(own)[0]) or width <= heights[k] <= THIN_LINE * stroke_width(own)
+    typical = np.median(heights[candidates[sized[candidates]]] if sized.any() else heights[candidates])
+
+    def weight(k):
+        on = lines[k] & sized
+        return ink[lines[k]].sum() * (np.average(heights[on], weights=ink[on]) if on.any() else typical) ** 4
+
+    line = lines[max(candidates, key=lambda k: (weight(k), ink[k]))]
+    return max(candidates[line[candidates]], key=lambda k: (ink[lines[k]].sum(), ink[k]))
 
 
 def underlines(labels, objects, groups):

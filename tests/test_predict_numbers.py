@@ -7,9 +7,10 @@ import json
 import os
 import re
 
+import matplotlib
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 import browser
 import photos
@@ -264,6 +265,38 @@ def test_a_narrow_loop_in_a_fat_pen_is_not_taken_for_a_1(tmp_path, trained_model
     result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
     assert answers_by_file(result) == {"0_12.png": "0", "0_14.png": "0", "1_14.png": "1", "8_12.png": "8",
                                        "8_14.png": "8"}, result.stdout
+
+
+def test_a_printed_line_on_the_page_is_not_taken_for_the_number(tmp_path, mnist, trained_model):
+    """A digit or a number written under a printed line (a worksheet's instruction, a form's
+    label): the line's many small letters hold more ink than one digit, and were taken for the
+    number (read as a dozen digits, or refused as more than 12); in a larger print, a letter half
+    as tall as the digits was taken for a second row. The writing is the line whose ink weighs
+    most by its height, and only marks as tall as its digits make a second row: each page is
+    read as it is without the print."""
+    images, labels = mnist["test"]
+    firsts = [int(np.flatnonzero(labels == digit)[0]) for digit in range(10)]
+    cases = [[i] for i in firsts] + [firsts[3:6], firsts[7:9]]
+    sizes = {"plain": None, "print": 40, "large print": 64}  # capitals about 0.3 and 0.5 of a digit's height
+    for folder, size in sizes.items():
+        (tmp_path / folder).mkdir()
+        for k, indices in enumerate(cases):
+            page = Image.new("L", (1100, 800), 225)
+            for n, i in enumerate(indices):
+                digit = Image.fromarray(images[i].reshape(28, 28)).resize((160, 160), Image.Resampling.BILINEAR)
+                page.paste(0, (380 + 120 * n, 380), digit)
+            if size:
+                font = ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"),
+                                          size)
+                ImageDraw.Draw(page).text((60, 320 - 1.2 * size), "Exercise 3. Write the answer below.", fill=30,
+                                          font=font)
+            page.filter(ImageFilter.GaussianBlur(1)).save(tmp_path / folder / f"{k:02d}.jpg", quality=90)
+    answers = {folder: answers_by_file(run_predict(tmp_path / folder, cwd=tmp_path, model=trained_model))
+               for folder in sizes}
+    assert answers["print"] == answers["large print"] == answers["plain"]
+    right = [answers["plain"][f"{k:02d}.jpg"] == "".join(str(labels[i]) for i in indices)
+             for k, indices in enumerate(cases)]
+    assert sum(right) >= 11, answers["plain"]
 
 
 def test_a_line_far_taller_than_the_digit_beside_it_is_not_a_1(tmp_path, trained_model):

@@ -548,12 +548,14 @@ def test_a_digit_crosses_at_most_two_strokes_a_row_and_two_digits_side_by_side_m
 def test_thousands_of_marks_are_refused_after_bounded_work(monkeypatch):
     mask = np.zeros((512, 512), bool)
     mask[::4, ::4] = mask[1::4, ::4] = mask[::4, 1::4] = True  # 16,384 marks of 3 pixels: noise
-    calls = []
-    on_line = preprocess.on_line
+    calls, pairs = [], []
+    on_line, overlapping = preprocess.on_line, preprocess.overlapping
     monkeypatch.setattr(preprocess, "on_line", lambda *args: calls.append(1) or on_line(*args))
+    monkeypatch.setattr(preprocess, "overlapping", lambda *args: pairs.append(1) or overlapping(*args))
     with pytest.raises(InputError, match="16384 separate marks, too many"):
         preprocess.marks_in_line(mask)
     assert len(calls) <= preprocess.MAX_MARKS  # each a pass over the marks: not one per pair of marks
+    assert len(pairs) <= preprocess.MAX_MARKS * 16384  # a mark is compared with the last few groups only
 
 
 def test_a_light_digit_on_black_that_runs_into_the_edge_stays_light_ink():
