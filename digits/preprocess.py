@@ -535,7 +535,8 @@ def marks_in_line(mask, path="image"):
 
     Marks (connected groups of ink) that overlap horizontally by half the narrower one's
     width are pieces of one digit above each other (the bar of a 5), whatever lies between them
-    from left to right (a line of print elsewhere on the page). The line is that of the mark
+    from left to right (a line of print elsewhere on the page; up to MAX_MARKS marks, so that
+    the work grows with the marks, not with their pairs). The line is that of the mark
     writing_anchor chooses; its height is the line's. Marks much smaller than that mark, or away
     from its line, are dots and strays; marks more than 1 / MIN_HEIGHT times as tall are no
     digits of it (a margin line turned with the sheet); and so are marks above or below it more
