@@ -50,9 +50,13 @@ def main():
             with browser.chromium(width=1200, height=900) as driver:
                 try:
                     driver.get(url)
+                    # the epoch shown, once it is the one asked for, the run is over, or the page has
+                    # found train.py gone before it heard the end (a short run ended as the page loaded)
                     shown_epoch = WebDriverWait(driver, 600, poll_frequency=0.05).until(lambda d: d.execute_script(
                         "const done = run.latest === null ? 0 : run.latest.epochs_done;"
-                        f"return (done >= {args.epoch} || (run.status && run.status.state === 'over')) && [done];"))[0]
+                        "const gone = document.getElementById('status').dataset.state === 'gone';"
+                        f"return (done >= {args.epoch} || (run.status && run.status.state === 'over') || gone)"
+                        " && [done];"))[0]
                 except WebDriverException:  # no page to load or to follow: has the run ended, and its server?
                     if not ends_within(process, 30):
                         raise

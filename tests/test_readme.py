@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -202,4 +203,36 @@ def test_a_screenshot_of_an_epoch_the_run_never_shows_is_refused_in_one_line(tmp
     result = run_script("docs/screenshot_watch_page.py", "--epoch", "5", "--out", "watch.png", "--",
                         "--limit", "2000", "--epochs", "2", cwd=tmp_path, timeout=120)
     assert_clean_error(result, "--epoch 5: the run ended before its page showed that epoch; give an earlier one")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_screenshot_whose_run_ends_unheard_by_its_page_is_refused_not_waited_for(tmp_path):
+    """train.py killed while its page is open: the page never hears the run's end, and says that
+    train.py is gone; the screenshot stops there (it waited 600 s for the end)."""
+    if browser.missing() and not os.environ.get("REQUIRE_BROWSER"):
+        pytest.skip(browser.missing())
+    if shutil.which("pgrep") is None:
+        pytest.skip("pgrep is needed to find train.py under the script")
+    script = subprocess.Popen([sys.executable, os.path.join(ROOT, "docs", "screenshot_watch_page.py"), "--epoch",
+                               "99999", "--out", "watch.png", "--", "--limit", "2000", "--epochs", "100000"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        found = ""
+        for _ in range(300):  # train.py, started by the script
+            found = subprocess.run(["pgrep", "-P", str(script.pid), "-f", "train.py"], capture_output=True,
+                                   text=True).stdout.split()
+            if found or script.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert found, script.communicate()
+        time.sleep(5)  # the page open and following the run
+        os.kill(int(found[0]), signal.SIGKILL)
+        out, err = script.communicate(timeout=60)
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()
+    assert script.returncode == 1 and out == "", err
+    assert err.strip() == ("docs/screenshot_watch_page.py: error: --epoch 99999: the run ended before its page "
+                           "showed that epoch; give an earlier one")
     assert os.listdir(tmp_path) == []
