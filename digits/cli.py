@@ -8,8 +8,6 @@ import stat
 import sys
 import tempfile
 
-WEB_ADDRESS = "a web address, not a file here: download it and give the path of the downloaded file"
-
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (sent by `kill`, `timeout`, schedulers) arriving where Ctrl-C would stop the script."""
@@ -136,7 +134,8 @@ def open_regular_file(path, name=None):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise InputError(f"{name}: " + (WEB_ADDRESS if is_web_address(path) else "file not found")) from None
+        raise InputError(f"{name}: " + ("a web address, not a file here: download it and give the path of the "
+                                        "downloaded file" if is_web_address(path) else "file not found")) from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder") from None
     except OSError as e:

@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from digits.cli import WEB_ADDRESS, InputError, is_web_address, open_regular_file, write_atomically
+from digits.cli import InputError, is_web_address, open_regular_file, write_atomically
 from network import PARAM_NAMES
 
 MAX_ARRAY_BYTES = 1 << 30  # arrays claiming more than this in all are refused unread
@@ -35,9 +35,7 @@ def save_model(path, params, meta):
 def load_model(path):
     """(params, meta) from a model file; InputError naming the file and its problem if it is unusable."""
     name = f"model {path}"
-    if not os.path.lexists(path):
-        if is_web_address(path):
-            raise InputError(f"{name}: {WEB_ADDRESS}")
+    if not os.path.lexists(path) and not is_web_address(path):  # a web address: open_regular_file says so
         model = "" if os.path.basename(str(path)) == "model_mnist.npz" else f" --model {shlex.quote(str(path))}"
         raise InputError(f"{name}: file not found; train one with: python train.py{model}"
                          + (" (with the options of its recipe in the README)" if model else ""))

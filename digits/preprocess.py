@@ -601,6 +601,7 @@ def writing_anchor(labels, groups, ink, heights, middles):
     typical height would."""
     candidates = np.argsort(-ink, kind="stable")[:MAX_MARKS]
     lines = {k: on_line(heights, middles, k) for k in candidates}
+    line_ink = {k: ink[line].sum() for k, line in lines.items()}
     sized = np.zeros(len(groups), bool)  # not a straight stroke that cannot be a 1
     for k in candidates:
         top, left, bottom, right, own = groups[k]
@@ -611,10 +612,10 @@ def writing_anchor(labels, groups, ink, heights, middles):
 
     def weight(k):
         on = lines[k] & sized
-        return ink[lines[k]].sum() * (np.average(heights[on], weights=ink[on]) if on.any() else typical) ** 4
+        return line_ink[k] * (np.average(heights[on], weights=ink[on]) if on.any() else typical) ** 4
 
     line = lines[max(candidates, key=lambda k: (weight(k), ink[k]))]
-    return max(candidates[line[candidates]], key=lambda k: (ink[lines[k]].sum(), ink[k]))
+    return max(candidates[line[candidates]], key=lambda k: (line_ink[k], ink[k]))
 
 
 def underlines(labels, objects, groups):
