@@ -55,7 +55,8 @@ FAINT_SHARE = 0.5  # a line with less than this share of its pixels as dark as s
 STROKE = 2.9  # px: MNIST's typical stroke width (twice the area over the outline) in 28x28
 MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and specks, not digits
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
-UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's height long under or over digits is none
+UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's height long under or over digits is none ...
+UNDER_ONE = 0.5  # ... and so is one at least this share long apart from a lone digit (underlines)
 THIN_LINE = 25  # a straight stroke taller than this many times its width is more likely a line of the paper than a 1
 ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
 MAX_DIGITS = 12  # more digits than this are not one number ...
@@ -620,50 +621,108 @@ def writing_anchor(labels, groups, ink, heights, middles):
 
 def underlines(labels, objects, groups):
     """The pixels of the marks `groups` of a line of writing (`labels` their label image, `objects`
-    each mark's (rows, columns) slices) that lie on a line drawn under the number or over it:
-    a level stroke (level_strokes) at least UNDERLINE of the tallest mark's height long, over (or
-    under) which, once it is gone, marks at least MIN_HEIGHT as tall stand, none under (or over)
-    it, two or more of them other than ticks (straight strokes less tall than SHORT of the
-    tallest: a form's comb is such a line with ticks rising from it between the digits and at
-    its ends), or one between ticks at both its ends (a box open at the top), and which runs on
-    past those at both ends by a stroke's width. Touching the digits, such a line makes one mark
-    of them; apart, it joins the digit above it as a 5's bar does. A 2's foot or a 7's bar lies
-    under or over one digit, a 4's bar has ink above and below it, and a 2's foot that runs on
-    into the next digit, or a bar that joins two 7s, ends in a digit."""
+    each mark's (rows, columns) slices) that lie on a line drawn under the number or over it: a
+    level stroke (level_strokes) over (or under) which, once it is gone, marks at least
+    MIN_HEIGHT of the tallest mark's height stand, none under (or over) it, and which is
+    - at least UNDERLINE of that height long, with two or more of those marks other than ticks
+      (straight strokes less tall than SHORT of the tallest: a form's comb is such a line with
+      ticks rising from it between the digits and at its ends) or one between ticks at both its
+      ends (a box open at the top), and runs on past them at each end by a stroke's width or ends
+      there free of them (ends_free): an underline may stop short of a number's ends, but a 2's
+      foot that runs on into the next digit, or a bar that joins two 7s, ends in a digit;
+    - or a mark of its own with one of those marks, a single digit: at least UNDERLINE as long
+      and running on past the digit at both ends by a stroke's width; or at least UNDER_ONE as
+      long (an underlined 1 is narrow), if that digit is all the line holds and nothing larger
+      than a dot lies on the line's other side (an 8's waist has the 8's lower half under it),
+      and it runs on past the digit at both ends or, under it, ends clear of it at both ends
+      (an underline may be no wider than its digit).
+    Touching the digits, such a line makes one mark of them; apart, it joins the digit above it
+    as a 5's bar does. A line touching a single digit stays: so do a 2's foot and a 7's bar.
+    Apart from their digit, a 7's bar and a 5's flag end where its other strokes do, and a 4's
+    bar has ink above and below it."""
     marks = [k for group in groups for k in group[4]]
-    tallest = max(objects[k - 1][0].stop - objects[k - 1][0].start for k in marks)
-    length = round(UNDERLINE * tallest)
+    heights = {k: objects[k - 1][0].stop - objects[k - 1][0].start for k in marks}
+    tallest = max(heights.values())
+    digits = sum(height >= MIN_HEIGHT * tallest for height in heights.values())
+    line = np.isin(labels, marks)
     ruled = np.zeros(labels.shape, bool)
     for k in marks:
-        rows, cols = objects[k - 1]
-        if cols.stop - cols.start < length:
-            continue
-        own = labels[rows, cols] == k
-        level = level_strokes(own, length)
-        if not level.any():
-            continue
-        stroke = np.zeros(labels.shape, bool)
-        stroke[rows, cols] = level
-        line = np.isin(labels, marks)
-        across = np.flatnonzero(stroke.any(axis=0))
-        middle = np.nonzero(stroke)[0].mean()
-        parts, _ = ndimage.label(line & ~stroke, structure=np.ones((3, 3)))
-        on = [(part_cols.start, part_cols.stop, part_rows.start + part_rows.stop < 2 * middle,
-               part_rows.stop - part_rows.start < SHORT * tallest
-               and np.isinf(extent(parts[part_rows, part_cols] == label)[0]))
-              for label, (part_rows, part_cols) in enumerate(ndimage.find_objects(parts), 1)
-              if part_rows.stop - part_rows.start >= MIN_HEIGHT * tallest
-              and part_cols.start <= across[-1] and part_cols.stop > across[0]]  # standing on it
-        digits = [(start, stop) for start, stop, _, tick in on if not tick]
-        ticks = [(start, stop) for start, stop, _, tick in on if tick]
-        past = stroke_width(own)
-        walled = (any(start - across[0] < past for start, _ in ticks)
-                  and any(across[-1] + 1 - stop < past for _, stop in ticks))  # a box open at the top
-        if ((len(digits) >= 2 or (digits and walled)) and len({above for _, _, above, _ in on}) == 1
-                and min(start for start, _ in digits) - across[0] >= past
-                and across[-1] + 1 - max(stop for _, stop in digits) >= past):
-            ruled |= stroke
+        alone = heights[k] < MIN_HEIGHT * tallest and digits <= 1  # a flat mark k beside one digit
+        for share in (UNDERLINE, UNDER_ONE) if alone else (UNDERLINE,):
+            stroke = ruling(labels, objects, k, line, round(share * tallest), tallest, share == UNDERLINE)
+            if stroke is not None:
+                ruled |= stroke
+                break
     return ruled
+
+
+def ruling(labels, objects, k, line, length, tallest, long):
+    """The pixels of mark k's level strokes at least `length` px long if they are a line drawn
+    under or over the writing `line` (a mask), as underlines says, given the tallest mark's
+    height and whether `length` is UNDERLINE of it (`long`); else None."""
+    rows, cols = objects[k - 1]
+    if cols.stop - cols.start < length:
+        return None
+    own = labels[rows, cols] == k
+    level = level_strokes(own, length)
+    if not level.any():
+        return None
+    stroke = np.zeros(labels.shape, bool)
+    stroke[rows, cols] = level
+    across = np.flatnonzero(stroke.any(axis=0))
+    middle = np.nonzero(stroke)[0].mean()
+    parts, _ = ndimage.label(line & ~stroke, structure=np.ones((3, 3)))
+    tall = [(label, part_rows, part_cols)
+            for label, (part_rows, part_cols) in enumerate(ndimage.find_objects(parts), 1)
+            if part_rows.stop - part_rows.start >= MIN_HEIGHT * tallest]
+    on = [(label, part_cols.start, part_cols.stop, part_rows.start + part_rows.stop < 2 * middle,
+           part_rows.stop - part_rows.start < SHORT * tallest
+           and np.isinf(extent(parts[part_rows, part_cols] == label)[0]))
+          for label, part_rows, part_cols in tall
+          if part_cols.start <= across[-1] and part_cols.stop > across[0]]  # standing on it
+    digits = [(start, stop) for _, start, stop, _, tick in on if not tick]
+    if not digits or len({above for *_, above, _ in on}) > 1:
+        return None
+    ticks = [(start, stop) for _, start, stop, _, tick in on if tick]
+    past = stroke_width(own)
+    beyond = (min(start for start, _ in digits) - across[0] >= past,
+              across[-1] + 1 - max(stop for _, stop in digits) >= past)
+    rest = np.flatnonzero((own & ~level).any(axis=1))
+    apart = rest.size == 0 or rest[-1] - rest[0] < MIN_HEIGHT * tallest  # the mark is the line alone
+    free = ends_free(stroke, np.isin(parts, [label for label, *_ in on]), past)
+    if len(digits) == 1 and apart:  # a line apart from a single digit
+        if all(beyond) and long:
+            return stroke
+        if ((all(beyond) or (on[0][3] and all(free))) and len(tall) == 1
+                and not beside(parts, stroke, past, on[0][3])):
+            return stroke
+    walled = (any(start - across[0] < past for start, _ in ticks)
+              and any(across[-1] + 1 - stop < past for _, stop in ticks))  # a box open at the top
+    if long and (len(digits) >= 2 or walled) and (beyond[0] or free[0]) and (beyond[1] or free[1]):
+        return stroke
+    return None
+
+
+def beside(parts, stroke, past, under):
+    """True if a part of `parts` (a label image) larger than a square `past` px wide lies under
+    the level `stroke` (a mask), or over it if not `under`, within its columns."""
+    rows, cols = np.nonzero(stroke)
+    side = parts[rows.max() + 1:] if under else parts[:rows.min()]
+    return bool((np.bincount(side[:, cols.min():cols.max() + 1].ravel())[1:] >= past ** 2).any())
+
+
+def ends_free(stroke, standing, past):
+    """For the left and the right end of the level `stroke` (a mask), whether no pixel of
+    `standing` lies within `past` px of its end pixels: a line that ends free of the digits,
+    rather than in one (a 2's foot running on into the next digit)."""
+    cols = np.flatnonzero(stroke.any(axis=0))
+    reach = int(np.ceil(past))
+    free = []
+    for end in (cols[0], cols[-1]):
+        rows = np.flatnonzero(stroke[:, end])
+        top, left = max(rows[0] - reach, 0), max(end - reach, 0)
+        free.append(not standing[top:rows[-1] + reach + 1, left:end + reach + 1].any())
+    return free
 
 
 def level_strokes(own, length):

@@ -15,7 +15,8 @@ Every image varies what people vary, each drawn at random over the whole range b
   noisy and JPEG-compressed; a dark board written on in chalk (light on dark); or an
   image made on a computer, dark on white or light on dark;
 - and, framed `printed`, a line of print on the sheet above or below the writing (a
-  worksheet's instruction, a form's label).
+  worksheet's instruction, a form's label); framed `underlined`, the writing underlined (or,
+  as a sum's result is, written under a line) once or twice by the same pen.
 
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
@@ -44,7 +45,8 @@ BOARDS = [(30, 50, 40), (25, 25, 30), (35, 40, 60)]
 SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / height: overlap, touch, close, wide
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
-FRAMINGS = ("normal", "far", "close", "turned", "printed")  # how the photo is taken, and what else is on the sheet
+# how the photo is taken, and what else is on the sheet
+FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined")
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
@@ -52,6 +54,10 @@ PRINTED = (0.15, 0.5)  # a printed line on the sheet: its capitals this share of
 PRINT = ("Exercise 3. Write the answer in the box below.", "Name: ____________  Class: ______", "Date",
          "Total amount due (EUR)", "Question 12 (2 points)", "Page 4 of 9", "ID number:", "Room",
          "Write one digit on each line, then check your answer.", "Signature")
+UNDER_GAP = (-0.05, 0.35)  # an underline this share of the digits' height below their lowest ink (< 0: touching)
+UNDER_ENDS = (-0.35, 0.1)  # its ends this share of the height inside the writing's ends (< 0: beyond them)
+OVER = 0.2  # share of lines drawn over the writing rather than under it
+TWICE = 0.25  # share of writing underlined twice
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -257,8 +263,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     people hold it), `far` (the same writing in a frame FAR times as wide and tall: a page, or a
     12-megapixel photo from further away), `close` (cropped around the writing with a margin
     drawn from CLOSE times its height), `turned` (the sheet turned TURNED degrees more, either
-    way) or `printed` (a line of print on the sheet above or below the writing: printed_line);
-    it does not change an image made on a computer. `record`: see handwriting."""
+    way), `printed` (a line of print on the sheet above or below the writing: printed_line) or
+    `underlined` (a line under or over the writing in the same pen: underlined); it does not
+    change an image made on a computer. `record`: see handwriting."""
     if family == "screen":
         return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -270,6 +277,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     digit_height = max(digit_height, 24.0)
     pen_width = pen_for(ink_name, digit_height, rng)
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record)
+    if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
+        ink = underlined(np.random.default_rng(rng.bit_generator.jumped()), ink, digit_height, pen_width)
     if framing == "far":
         width, height = FAR * width, FAR * height
     ink = fit(ink, width, height, 0.8)
@@ -366,6 +375,33 @@ def printed_line(rng, sheet, writing, digit_height, board):
     layer = np.asarray(layer, np.float32)[:, :, None] / 255
     colour = np.full(3, rng.uniform(0.85, 0.95) if board else rng.uniform(0.05, 0.3), np.float32)
     return sheet * (1 - layer) + colour * layer
+
+
+def underlined(rng, ink, digit_height, pen_width):
+    """The writing's `ink` (cropped to it) on a larger canvas with one line or two (TWICE) drawn
+    under it, or over it (OVER), by a pen `pen_width` wide: UNDER_GAP times the digits' height
+    from the writing, each end UNDER_ENDS times the height inside the writing's end, turned up to
+    3 degrees and bowed a little, as a line drawn by hand is."""
+    over = rng.random() < OVER
+    gap = rng.uniform(*UNDER_GAP) * digit_height
+    lines = []
+    for k in range(2 if rng.random() < TWICE else 1):
+        if k:  # a second line, farther, a pen's width clear of the first
+            gap += rng.uniform(0.1, 0.2) * digit_height + pen_width
+        ends = np.array([rng.uniform(*UNDER_ENDS), -rng.uniform(*UNDER_ENDS)]) * digit_height
+        xs = np.array([0, ink.shape[1] - 1], float) + ends
+        ys = np.tan(np.radians(rng.uniform(-3, 3))) * (xs - xs.mean()) + gap
+        bow = rng.uniform(-0.03, 0.03) * digit_height
+        lines.append(smooth(np.array([(xs[0], ys[0]), (xs.mean(), ys.mean() + bow), (xs[1], ys[1])]), 3))
+    margin = int(np.ceil(digit_height + 2 * pen_width))  # room for the lines around the writing
+    size = (ink.shape[1] + 2 * margin, ink.shape[0] + 2 * margin)
+    moved = [np.column_stack([x + margin, (-y if over else ink.shape[0] - 1 + y) + margin])
+             for x, y in (line.T for line in lines)]
+    canvas = pen_image(moved, size, pen_width * rng.uniform(0.8, 1.2))
+    np.maximum(canvas[margin:margin + ink.shape[0], margin:margin + ink.shape[1]], ink,
+               out=canvas[margin:margin + ink.shape[0], margin:margin + ink.shape[1]])
+    rows, cols = np.flatnonzero(canvas.max(axis=1) > 0.02), np.flatnonzero(canvas.max(axis=0) > 0.02)
+    return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def screen_image(rng, images, labels, count, record=None):

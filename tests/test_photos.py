@@ -61,7 +61,8 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
                                         size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed = (Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
+    normal, far, close, turned, printed, underlined = (Image.open(io.BytesIO(shots[framing][0]))
+                                                       for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
@@ -80,6 +81,37 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     writing = np.zeros(whole.shape, bool)  # ... clear of the writing (within the close photo's part of it)
     writing[top:top + gray.shape[0], left:left + gray.shape[1]] = written
     assert not (ndimage.binary_dilation(writing, iterations=3) & added).any()
+    assert underlined.size == normal.size  # the same photo, with a line drawn by the writer's pen
+    assert (np.asarray(underlined.convert("L")) != np.asarray(normal.convert("L"))).any()
+
+
+def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
+    """photos.underlined keeps the writing as it was and draws one line or two in the pen, under
+    it or over it, each UNDER_GAP of the digits' height from it, its ends UNDER_ENDS of it inside
+    the writing's ends; over many draws, every kind occurs."""
+    height, pen = 60, 5
+    writing = np.full((height, 200), 0.5, np.float32)  # a block of writing, paler than the line
+    kinds = collections.Counter()
+    for seed in range(40):
+        image = photos.underlined(np.random.default_rng(seed), writing, height, pen)
+        rows, cols = np.nonzero(image == 0.5)
+        top, left = rows.min(), cols.min()
+        assert (image[top:top + height, left:left + 200] >= 0.5).all() and len(rows) > 0.9 * writing.size
+        line = image > 0.9  # the line's middle (the writing's block is paler)
+        labels, count = ndimage.label(line, structure=np.ones((3, 3)))
+        assert count in (1, 2), seed
+        line_rows, line_cols = np.nonzero(line)
+        under = line_rows.mean() > top + height / 2
+        middles = []  # each line's middle row at its middle column
+        for rows_, cols_ in ndimage.find_objects(labels):
+            column = (cols_.start + cols_.stop) // 2
+            middles.append(np.flatnonzero(labels[rows_, column])[[0, -1]].mean() + rows_.start)
+        gap = min((row - (top + height - 1) if under else top - row) for row in middles) / height
+        assert photos.UNDER_GAP[0] - 0.05 <= gap <= photos.UNDER_GAP[1] + 0.05, (seed, gap)  # bowed 0.03
+        ends = (line_cols.min() - left) / height, (left + 199 - line_cols.max()) / height
+        assert all(photos.UNDER_ENDS[0] - 0.1 <= end <= photos.UNDER_ENDS[1] + 0.1 for end in ends), (seed, ends)
+        kinds[under, count] += 1
+    assert set(kinds) == {(True, 1), (True, 2), (False, 1), (False, 2)}, kinds
 
 
 def test_the_record_of_how_a_number_was_written_leaves_the_photo_as_it_was(mnist):
