@@ -643,11 +643,11 @@ def underlines(labels, objects, groups):
     marks = [k for group in groups for k in group[4]]
     heights = {k: objects[k - 1][0].stop - objects[k - 1][0].start for k in marks}
     tallest = max(heights.values())
-    digits = sum(height >= MIN_HEIGHT * tallest for height in heights.values())
+    standing = sum(height >= MIN_HEIGHT * tallest for height in heights.values())  # marks as tall as digits
     line = np.isin(labels, marks)
     ruled = np.zeros(labels.shape, bool)
     for k in marks:
-        alone = heights[k] < MIN_HEIGHT * tallest and digits <= 1  # a flat mark k beside one digit
+        alone = heights[k] < MIN_HEIGHT * tallest and standing <= 1  # a flat mark k beside one digit
         for share in (UNDERLINE, UNDER_ONE) if alone else (UNDERLINE,):
             stroke = ruling(labels, objects, k, line, round(share * tallest), tallest, share == UNDERLINE)
             if stroke is not None:

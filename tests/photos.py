@@ -380,8 +380,9 @@ def printed_line(rng, sheet, writing, digit_height, board):
 def underlined(rng, ink, digit_height, pen_width):
     """The writing's `ink` (cropped to it) on a larger canvas with one line or two (TWICE) drawn
     under it, or over it (OVER), by a pen `pen_width` wide: UNDER_GAP times the digits' height
-    from the writing, each end UNDER_ENDS times the height inside the writing's end, turned up to
-    3 degrees and bowed a little, as a line drawn by hand is."""
+    from the writing (a second line farther, clear of the first), each end UNDER_ENDS times the
+    height inside the writing's end, turned up to 3 degrees and bowed a little, as a line drawn
+    by hand is."""
     over = rng.random() < OVER
     gap = rng.uniform(*UNDER_GAP) * digit_height
     lines = []

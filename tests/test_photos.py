@@ -87,8 +87,8 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
     """photos.underlined keeps the writing as it was and draws one line or two in the pen, under
-    it or over it, each UNDER_GAP of the digits' height from it, its ends UNDER_ENDS of it inside
-    the writing's ends; over many draws, every kind occurs."""
+    it or over it, the nearer UNDER_GAP of the digits' height from it, their ends UNDER_ENDS of it
+    inside the writing's ends; over many draws, every kind occurs."""
     height, pen = 60, 5
     writing = np.full((height, 200), 0.5, np.float32)  # a block of writing, paler than the line
     kinds = collections.Counter()
