@@ -399,8 +399,8 @@ def underlined(rng, ink, digit_height, pen_width):
     moved = [np.column_stack([x + margin, (-y if over else ink.shape[0] - 1 + y) + margin])
              for x, y in (line.T for line in lines)]
     canvas = pen_image(moved, size, pen_width * rng.uniform(0.8, 1.2))
-    np.maximum(canvas[margin:margin + ink.shape[0], margin:margin + ink.shape[1]], ink,
-               out=canvas[margin:margin + ink.shape[0], margin:margin + ink.shape[1]])
+    writing = canvas[margin:margin + ink.shape[0], margin:margin + ink.shape[1]]
+    np.maximum(writing, ink, out=writing)
     rows, cols = np.flatnonzero(canvas.max(axis=1) > 0.02), np.flatnonzero(canvas.max(axis=0) > 0.02)
     return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
