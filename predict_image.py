@@ -270,6 +270,8 @@ def main(argv=None):
                 results = reader.digits_in(params, path, args.raw)
             except cli.InputError as e:
                 error = str(e)
+            except Exception as e:  # a fault of ours that this image brings out: the others are still read
+                error = f"{path}: could not be read, a fault of {PROG} ({type(e).__name__}: {e}); please report it"
         if error is None:
             print(result_text(path, results, args, prompted, params), flush=True)
         else:

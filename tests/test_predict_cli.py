@@ -295,6 +295,35 @@ def test_batch_goes_on_past_bad_images(tmp_path, digits, trained_model):
     assert "Traceback" not in result.stderr
 
 
+def test_a_fault_brought_out_by_one_image_is_reported_for_it_and_the_others_are_still_read(tmp_path, digits,
+                                                                                             trained_model):
+    """A fault of the reading itself (here made to happen for one file) costs that file's answer
+    alone: one line naming it, the exit code 1, no traceback, the other images read."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name, source in (("a.png", "00_7.png"), ("b_odd.png", "01_2.png"), ("c.png", "01_2.png")):
+        shutil.copy(digits / source, folder / name)
+    faulty = (f"sys.path.insert(0, {ROOT!r})\n"
+              "from digits import preprocess\n"
+              "to_digits = preprocess.to_digits\n"
+              "def faulty(image, path='image', read=None):\n"
+              "    if 'odd' in str(path):\n"
+              "        raise ValueError('operands could not be broadcast together')\n"
+              "    return to_digits(image, path, read)\n"
+              "preprocess.to_digits = faulty\n")
+    for flags in ((), ("--json",)):
+        result = run_predict_as_main(*flags, "--model", trained_model, folder, cwd=tmp_path, before=faulty)
+        assert_clean_error(result, "b_odd.png", "could not be read", "fault of predict_image.py",
+                           "ValueError: operands could not be broadcast together", "report")
+        lines = result.stdout.splitlines()
+        if flags:
+            answers = [json.loads(line) for line in lines]
+            assert [a.get("digit") for a in answers] == [7, None, 2] and "b_odd.png" in answers[1]["error"]
+        else:
+            assert re.search(r"a\.png: 7 \(confidence", lines[0]) and re.search(r"c\.png: 2 \(confidence", lines[1])
+            assert len(lines) == 2, result.stdout
+
+
 def write_npz(path, **arrays):
     with open(path, "wb") as f:
         np.savez(f, **arrays)
