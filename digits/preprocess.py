@@ -11,8 +11,8 @@ one to the other; `to_digits` runs them in order and finds each digit of a numbe
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy import ndimage
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from scipy import ndimage, spatial
 
 from digits.cli import InputError, open_regular_file
 
@@ -59,6 +59,15 @@ UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's heig
 UNDER_ONE = 0.5  # ... and so is one at least this share long apart from a lone digit (underlines)
 THIN_LINE = 25  # a straight stroke taller than this many times its width is more likely a line of the paper than a 1
 ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
+RING_RAYS = 180  # a ring is followed along this many rays from its middle ...
+RING_REACH = 1.6  # ... out to this many times the ellipse of the mark's moments
+RING_INNER = 0.05  # the cost of following a run of ink on a ray that is not its outermost, per run outside it
+RING_GAP = 1.0  # the cost of a ray where no ink is followed (a gap in the ring)
+RING_ROUND = 0.15  # a ring's middle lies within this share of its typical distance from the middle of the mark ...
+RING_ROUND_SHARE = 0.9  # ... on this share of the rays
+RING_OUTERMOST = 0.6  # ... and is the outermost ink on this share of them
+RING_SMOOTH = 9  # rays: where the ring runs is the median of this many rays' runs
+RING_CLEAR = 1.0  # what a ring holds reaches farther than this many of its widths from it
 MAX_DIGITS = 12  # more digits than this are not one number ...
 MAX_MARKS = 2 * MAX_DIGITS  # ... nor more marks than this (a digit may be written in broken strokes)
 NARROW = 0.55  # digits narrower than this share of their height (other than a 1) are widened to it ...
@@ -376,8 +385,9 @@ def ink_mask(ink, paper=True, edge=None):
     straight strokes of a digit drawn on a computer are not a ruling), without marks that touch
     the image's edge (the edge of the sheet, the table, a dark corner; `edge` says where it is,
     if not at the frame's: in an image turned) or long thin straight ones (a margin line) unless
-    nothing else is left, without marks that hold another in a hole (frames: a box or a ring drawn
-    around the writing), without long marks fainter and broader than the strongest ink's (the
+    nothing else is left, without marks that hold another in a hole (frames: a box drawn around the
+    writing) and rings drawn around it (drawn_around: of a ring that touches the digits, only the
+    ring), without long marks fainter and broader than the strongest ink's (the
     light wall beside a dark board), and without specks.
     """
     strong = (ink >= INK_LEVEL) & (ndimage.grey_closing(ink, size=(3, 3)) - ink <= INK_LEVEL)
@@ -405,14 +415,162 @@ def ink_mask(ink, paper=True, edge=None):
             # tall digit in a fat pen): the margin line, the edge of the sheet
         elif (cols.stop - cols.start) > ACROSS * width and rows.stop - rows.start < 3 * pen:
             inside[label] = 0  # a thin level line across much of the image: no digit is that
-    inside[frames(labels, boxes, inside > 0)] = 0
+    rings, boxed = drawn_around(labels, objects, boxes, pens, inside > 0)
+    inside[boxed] = 0
     if inside.any():
         brightest = np.argmax(np.where(inside > 0, peaks, -1))
         wall = (peaks < FAINTER * peaks[brightest]) & (pens > BROADER * pens[brightest]) & (lengths > FRAME)
         inside[wall] = 0
         areas = inside
     keep = areas >= max(4, SPECK * areas.max())
-    return keep[labels]
+    return keep[labels] & ~rings
+
+
+def drawn_around(labels, objects, boxes, pens, kept):
+    """(pixels, labels): the pixels of the rings drawn around the writing (ring_band) among the
+    marks of a label image (`objects`, `boxes`: their slices and their top, left, bottom, right;
+    `pens`: their stroke widths by label; `kept`: whether each label, from 0, counts), and the
+    labels of the frames (frames) that are no ring, to be taken out whole: a box around a digit,
+    a form's cells. Besides the frames, the mark with the largest box may be a ring: one that
+    touches the only digit it holds makes one mark with it."""
+    framing = frames(labels, boxes, kept)
+    largest = int(np.argmax(np.r_[0, (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])] * kept))
+    rings, boxed = np.zeros(labels.shape, bool), []
+    for label in sorted(set(framing.tolist()) | ({largest} - {0})):
+        rows, cols = objects[label - 1]
+        part = labels[rows, cols]
+        band = ring_band(part == label, pens[label], None if label in framing else (part != label) & kept[part])
+        if band is not None:
+            rings[rows, cols] |= band
+        elif label in framing:
+            boxed.append(label)
+    return rings, np.array(boxed, int)
+
+
+def convex_hull(own):
+    """The mask of the convex hull of the pixels of `own`."""
+    points = np.argwhere(own)
+    try:
+        corners = points[spatial.ConvexHull(points).vertices]
+    except (spatial.QhullError, ValueError):  # in one line, or too few
+        return own.copy()
+    hull = Image.new("L", (own.shape[1], own.shape[0]), 0)
+    ImageDraw.Draw(hull).polygon([(int(c), int(r)) for r, c in corners], fill=1, outline=1)
+    return np.asarray(hull, bool)
+
+
+def ring_band(own, pen, others=None):
+    """The pixels of the mark `own` (strokes `pen` px wide) that are a ring drawn around something,
+    or None if it is no such ring. The ring is followed along rays from the middle of the mark's
+    convex hull, spread over the ellipse of its moments (ring_rays): on each ray, the run of ink
+    that is outermost, or one further in where a digit crossing the ring juts out beyond it
+    (follow_ring). It is a ring if it is followed on RING_ROUND_SHARE of the rays at about one
+    distance along them (within RING_ROUND of it): a digit's outline is not (an 8's waist, a 6's
+    stem). Its pixels are those within half its width of where it runs, less those that a digit
+    crossing it draws through it. Marks `others` (None: the mark is known to hold one, frames)
+    or the rest of the mark must hold something inside it reaching farther than RING_CLEAR of its
+    widths from it, at least MIN_HEIGHT as tall as it (not the inner edge of a fat 0, nor a stick:
+    the outline of every shape holds something)."""
+    if min(own.shape) < 3:
+        return None  # a line or a dot
+    hull = np.argwhere(convex_hull(own)).astype(float)
+    centre = hull.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(hull.T))
+    axes = 2 * np.sqrt(np.maximum(values, 1.0))  # the half-axes of a filled ellipse of those moments
+    angles = np.linspace(0, 2 * np.pi, RING_RAYS, endpoint=False)
+    starts, stops, lengths = ring_rays(own, centre, axes, vectors, angles)
+    outermost = (starts[:, 0] + stops[:, 0]) / 2
+    typical = np.nanmedian(outermost) if np.isfinite(outermost).any() else 0
+    if not typical > 0 or np.mean(np.abs(outermost / typical - 1) <= RING_ROUND) < RING_OUTERMOST:
+        return None  # most rays leave it where no ring would
+    chosen = follow_ring(starts, stops, lengths, pen)
+    followed = chosen >= 0
+    rays = np.flatnonzero(followed)
+    inner, outer = starts[rays, chosen[rays]], stops[rays, chosen[rays]]
+    middles = (inner + outer) / 2
+    typical = np.median(middles) if len(rays) else 0
+    if not typical > 0 or np.sum(np.abs(middles / typical - 1) <= RING_ROUND) < RING_ROUND_SHARE * RING_RAYS:
+        return None
+    middle = ndimage.median_filter(middles, size=RING_SMOOTH, mode="wrap")
+    width = np.median((outer - inner) * lengths[rays]) + 1
+    band = ring_pixels(own, centre, axes, vectors, angles[rays], middle, width)
+    if others is not None:
+        clear = ndimage.distance_transform_edt(~band) > RING_CLEAR * width
+        held = np.argwhere((own & ~band | others) & clear).astype(float) - centre
+        u, v = held @ vectors[:, 0] / axes[0], held @ vectors[:, 1] / axes[1]
+        known = angles[rays]
+        within = np.hypot(u, v) < np.interp(np.mod(np.arctan2(v, u), 2 * np.pi), np.r_[known - 2 * np.pi, known, known + 2 * np.pi],
+                                            np.r_[middle, middle, middle])
+        rows = np.flatnonzero(band.any(axis=1))
+        if not within.any() or np.ptp(held[within, 0]) + 1 < MIN_HEIGHT * (rows[-1] - rows[0] + 1):
+            return None
+    return band
+
+
+def ring_rays(own, centre, axes, vectors, angles):
+    """(starts, stops, lengths): where the runs of ink of `own` along rays from `centre` at
+    `angles` begin and end, outermost first (nan where a ray has fewer), in units of the ellipse
+    of half-axes `axes` along `vectors` (1 on it), out to RING_REACH; and the rays' px per unit."""
+    rays = np.cos(angles)[:, None] * axes[0] * vectors[:, 0] + np.sin(angles)[:, None] * axes[1] * vectors[:, 1]
+    lengths = np.hypot(rays[:, 0], rays[:, 1])
+    steps = np.arange(0, RING_REACH, 0.5 / lengths.max())  # half a pixel apart on the longest ray
+    coords = centre[:, None, None] + rays.T[:, :, None] * steps[None, None, :]
+    inked = ndimage.map_coordinates(own.astype(np.uint8), coords, order=0, mode="constant") > 0
+    edges = np.diff(np.pad(inked.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    ray, first = np.nonzero(edges == 1)
+    last = np.nonzero(edges == -1)[1] - 1
+    counts = np.bincount(ray, minlength=len(angles))
+    rank = counts[ray] - 1 - (np.arange(len(ray)) - np.r_[0, np.cumsum(counts)][ray])  # 0: outermost
+    starts = np.full((len(angles), max(counts.max(), 1)), np.nan)
+    stops = starts.copy()
+    starts[ray, rank], stops[ray, rank] = steps[first], steps[last]
+    return starts, stops, lengths
+
+
+def follow_ring(starts, stops, lengths, pen):
+    """For each ray, the index of the run of ink (ring_rays) the ring runs through, or -1 where
+    it has a gap: the way around that costs least (Viterbi, twice around so that its start does
+    not matter), where a run costs RING_INNER per run outside it, a gap RING_GAP, and a step
+    from ray to ray the change of distance along the ray in strokes. A gap keeps the distance
+    of the run before it, so that it is no way to jump inwards for free."""
+    count, kinds = starts.shape
+    middles = np.nan_to_num((starts + stops) / 2, nan=0.0)
+    costs = np.where(np.isnan(starts), 1e9, RING_INNER * np.arange(kinds))
+    cost, places, backs = np.zeros(kinds + 1), np.zeros(kinds + 1), []
+    for step in range(2 * count):
+        ray = step % count
+        here = np.r_[middles[ray], 0.0]
+        total = cost[None, :] + np.abs(here[:, None] - places[None, :]) * (lengths[ray] / max(pen, 1.0))
+        total[-1] = cost  # into a gap, or on along it
+        back = total.argmin(axis=1)
+        cost = total[np.arange(kinds + 1), back] + np.r_[costs[ray], RING_GAP]
+        here[-1] = places[back[-1]]
+        places = here
+        backs.append(back)
+    chosen = np.empty(count, int)
+    state = int(cost.argmin())
+    for step in range(2 * count - 1, count - 1, -1):
+        chosen[step % count] = state if state < kinds else -1
+        state = int(backs[step][state])
+    return chosen
+
+
+def ring_pixels(own, centre, axes, vectors, angles, middle, width):
+    """The pixels of `own` within half of `width` px of the ring that runs at `middle` (units of the
+    ellipse, as ring_rays) along the rays at `angles`, less those that a stroke crossing the ring
+    draws through it (a closing of the rest of the mark, the ring's width across)."""
+    fine = np.linspace(0, 2 * np.pi, 8 * RING_RAYS, endpoint=False)
+    along = np.interp(fine, np.r_[angles - 2 * np.pi, angles, angles + 2 * np.pi], np.r_[middle, middle, middle])
+    rays = np.cos(fine)[:, None] * axes[0] * vectors[:, 0] + np.sin(fine)[:, None] * axes[1] * vectors[:, 1]
+    lengths = np.hypot(rays[:, 0], rays[:, 1])
+    band = np.zeros_like(own)
+    for offset in np.linspace(-0.5, 0.5, 9):
+        at = np.round(centre + rays * (along + offset * width / lengths)[:, None]).astype(int)
+        inside = (at >= 0).all(axis=1) & (at < own.shape).all(axis=1)
+        band[at[inside, 0], at[inside, 1]] = True
+    band = ndimage.binary_dilation(band) & own
+    rest = own & ~band
+    return band & ~ndimage.binary_closing(rest, structure=np.ones((3, 3)), iterations=max(1, round(width / 2)))
 
 
 def frames(labels, boxes, kept):

@@ -16,7 +16,8 @@ Every image varies what people vary, each drawn at random over the whole range b
   image made on a computer, dark on white or light on dark;
 - and, framed `printed`, a line of print on the sheet above or below the writing (a
   worksheet's instruction, a form's label); framed `underlined`, the writing underlined (or,
-  as a sum's result is, written under a line) once or twice by the same pen.
+  as a sum's result is, written under a line) once or twice by the same pen; framed `ringed`, a
+  ring drawn around the writing by the same pen, crossing its first and last digits or not.
 
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
@@ -46,7 +47,7 @@ SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / heigh
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
 # how the photo is taken, and what else is on the sheet
-FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined")
+FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed")
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
@@ -58,6 +59,10 @@ UNDER_GAP = (-0.05, 0.35)  # an underline this share of the digits' height below
 UNDER_ENDS = (-0.35, 0.1)  # its ends this share of the height inside the writing's ends (< 0: beyond them)
 OVER = 0.2  # share of lines drawn over the writing rather than under it
 TWICE = 0.25  # share of writing underlined twice
+RING_SIDE = (-0.1, 0.4)  # a ring's sides this share of the digits' height beyond the writing's ends (< 0: inside)
+RING_TALL = (1.15, 1.6)  # its height this many times the writing's
+RING_NARROWEST = 0.35  # and its width at least this share of its height (a 1 is ringed by an oval)
+RING_OVERRUN = (-15, 60)  # degrees: the pen ends this far past where it started (< 0: short of it, a gap)
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -264,8 +269,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     12-megapixel photo from further away), `close` (cropped around the writing with a margin
     drawn from CLOSE times its height), `turned` (the sheet turned TURNED degrees more, either
     way), `printed` (a line of print on the sheet above or below the writing: printed_line) or
-    `underlined` (a line under or over the writing in the same pen: underlined); it does not
-    change an image made on a computer. `record`: see handwriting."""
+    `underlined` (a line under or over the writing in the same pen: underlined) or `ringed` (a
+    ring drawn around the writing in the same pen, through its first and last digits or clear of
+    them: ringed); it does not change an image made on a computer. `record`: see handwriting."""
     if family == "screen":
         return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -279,6 +285,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record)
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(np.random.default_rng(rng.bit_generator.jumped()), ink, digit_height, pen_width)
+    if framing == "ringed":  # drawn from a stream of its own, as an underline is
+        ink = ringed(np.random.default_rng(rng.bit_generator.jumped()), ink, digit_height, pen_width)
     if framing == "far":
         width, height = FAR * width, FAR * height
     ink = fit(ink, width, height, 0.8)
@@ -400,6 +408,35 @@ def underlined(rng, ink, digit_height, pen_width):
              for x, y in (line.T for line in lines)]
     canvas = pen_image(moved, size, pen_width * rng.uniform(0.8, 1.2))
     writing = canvas[margin:margin + ink.shape[0], margin:margin + ink.shape[1]]
+    np.maximum(writing, ink, out=writing)
+    rows, cols = np.flatnonzero(canvas.max(axis=1) > 0.02), np.flatnonzero(canvas.max(axis=0) > 0.02)
+    return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def ringed(rng, ink, digit_height, pen_width):
+    """The writing's `ink` (cropped to it) on a larger canvas with a ring drawn around it by a pen
+    `pen_width` wide, as people ring an answer: an oval whose sides lie RING_SIDE times the
+    digits' height beyond the writing's ends (or inside them: it crosses the first and last
+    digits), RING_TALL times as tall as the writing and at least RING_NARROWEST as wide as
+    tall, turned up to 10 degrees, its radius wavering, and the pen running on RING_OVERRUN
+    degrees past where it started, a little inside or outside it (or stopping short, leaving a
+    gap)."""
+    height, width = ink.shape
+    across = width / 2 + rng.uniform(*RING_SIDE) * digit_height  # half the oval's width ...
+    tall = height / 2 * rng.uniform(*RING_TALL)  # ... and half its height
+    across = max(across, RING_NARROWEST * tall)
+    start, turn = rng.uniform(0, 2 * np.pi), np.radians(rng.uniform(-10, 10))
+    sweep = 2 * np.pi + np.radians(rng.uniform(*RING_OVERRUN))
+    angles = start + np.linspace(0, sweep, 200) * rng.choice([-1, 1])
+    waver = 1 + np.interp(np.linspace(0, 1, 200), np.linspace(0, 1, 6), rng.uniform(-0.04, 0.04, 6))
+    waver *= 1 + np.linspace(0, rng.uniform(-0.08, 0.08), 200)  # the end comes back inside or outside
+    x, y = across * np.cos(angles) * waver, tall * np.sin(angles) * waver
+    x, y = x * np.cos(turn) - y * np.sin(turn), x * np.sin(turn) + y * np.cos(turn)
+    margin = int(np.ceil(np.hypot(across, tall) * 1.1 - min(width, height) / 2 + 2 * pen_width))
+    size = (width + 2 * margin, height + 2 * margin)
+    ring = np.column_stack([x + margin + (width - 1) / 2, y + margin + (height - 1) / 2])
+    canvas = pen_image([ring], size, pen_width * rng.uniform(0.8, 1.2))
+    writing = canvas[margin:margin + height, margin:margin + width]
     np.maximum(writing, ink, out=writing)
     rows, cols = np.flatnonzero(canvas.max(axis=1) > 0.02), np.flatnonzero(canvas.max(axis=0) > 0.02)
     return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]

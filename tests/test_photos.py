@@ -61,8 +61,8 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
                                         size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed, underlined = (Image.open(io.BytesIO(shots[framing][0]))
-                                                       for framing in photos.FRAMINGS)
+    normal, far, close, turned, printed, underlined, ringed = (Image.open(io.BytesIO(shots[framing][0]))
+                                                               for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
@@ -81,8 +81,9 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     writing = np.zeros(whole.shape, bool)  # ... clear of the writing (within the close photo's part of it)
     writing[top:top + gray.shape[0], left:left + gray.shape[1]] = written
     assert not (ndimage.binary_dilation(writing, iterations=3) & added).any()
-    assert underlined.size == normal.size  # the same photo, with a line drawn by the writer's pen
-    assert (np.asarray(underlined.convert("L")) != np.asarray(normal.convert("L"))).any()
+    for drawn in (underlined, ringed):  # the same photo, with a line or a ring drawn by the writer's pen
+        assert drawn.size == normal.size
+        assert (np.asarray(drawn.convert("L")) != np.asarray(normal.convert("L"))).any()
 
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
@@ -112,6 +113,35 @@ def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
         assert all(photos.UNDER_ENDS[0] - 0.1 <= end <= photos.UNDER_ENDS[1] + 0.1 for end in ends), (seed, ends)
         kinds[under, count] += 1
     assert set(kinds) == {(True, 1), (True, 2), (False, 1), (False, 2)}, kinds
+
+
+def test_a_ring_is_drawn_around_the_writing_crossing_its_ends_or_clear_of_them():
+    """photos.ringed keeps the writing as it was and draws one ring in the pen around it: ink above
+    and below the writing's middle, RING_TALL times as tall as the writing, its sides RING_SIDE of
+    the digits' height beyond the writing's ends or inside them; over many draws, rings that cross
+    the writing's first or last columns, rings clear of them, and rings left open occur."""
+    height, pen = 60, 5
+    kinds = collections.Counter()
+    for seed in range(60):
+        width = (40, 200)[seed % 2]  # one digit, or a number
+        writing = np.full((height, width), 0.5, np.float32)  # a block of writing, paler than the ring
+        image = photos.ringed(np.random.default_rng(seed), writing, height, pen)
+        rows, cols = np.nonzero(image == 0.5)
+        top, left = rows.min(), cols.min()
+        assert (image[top:top + height, left:left + width] >= 0.5).all() and len(rows) > 0.6 * writing.size
+        ring = image > 0.9  # the ring's middle (the writing's block is paler)
+        ring_rows, ring_cols = np.nonzero(ring)
+        across = slice(left + width // 4, left + 3 * width // 4)  # the middle half (a gap in it is shorter)
+        assert ring[:top, across].any() and ring[top + height:, across].any(), seed
+        tall = (ring_rows.max() - ring_rows.min()) / height
+        assert photos.RING_TALL[0] * 0.85 <= tall <= photos.RING_TALL[1] * 1.2, (seed, tall)  # turned, wavering
+        if width > height:  # (a narrow writing's ring is wider: RING_NARROWEST)
+            sides = (left - ring_cols.min()) / height, (ring_cols.max() - left - width + 1) / height
+            assert all(photos.RING_SIDE[0] - 0.15 <= side <= photos.RING_SIDE[1] + 0.15 for side in sides), (seed, sides)
+        crossed = ring[top:top + height, left:left + 3].any() or ring[top:top + height, left + width - 3:left + width].any()
+        closed = ndimage.binary_fill_holes(ring)[top + height // 2, left + width // 2]
+        kinds.update([("crossed" if crossed else "clear"), ("closed" if closed else "open")])
+    assert kinds["crossed"] and kinds["clear"] and kinds["open"] and kinds["closed"] > kinds["open"], kinds
 
 
 def test_the_record_of_how_a_number_was_written_leaves_the_photo_as_it_was(mnist):
