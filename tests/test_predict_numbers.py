@@ -560,15 +560,7 @@ def underlined(number, where, rng, reach=(8, 8), pen=6):
     """A PIL image of `number` written (tests/photos.py's written_digit, 90 px tall) with a line
     drawn `where`: "under" it a little apart, "touching" its lowest digit, or "over" it, from
     reach[0] px left of the writing to reach[1] px right of it (< 0: inside it), by a `pen` px pen."""
-    digits = [photos.written_digit(int(d), 90 * rng.uniform(0.9, 1.1), rng.uniform(0.6, 1.0), rng.uniform(-0.15, 0.15),
-                                   pen, rng)[0] for d in number]
-    ink = np.zeros((220, 60 + sum(digit.shape[1] + 18 for digit in digits)), np.float32)
-    x = 30
-    for digit in digits:
-        y = 60 + int(rng.uniform(-5, 5))
-        place = ink[y:y + digit.shape[0], x:x + digit.shape[1]]
-        np.maximum(place, digit, out=place)
-        x += digit.shape[1] + 18
+    ink = written_number(number, rng, pen, 30, 60, 220)
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
     y = {"under": rows[-1] + 5 + pen, "touching": rows[-1] - 2, "over": rows[0] - 5 - pen}[where]
     line = photos.pen_image([np.array([(cols[0] - reach[0], y), (cols[-1] + reach[1], y + rng.uniform(-4, 4))])],
@@ -597,19 +589,27 @@ def test_a_ring_drawn_through_the_first_and_last_digits_or_touching_a_lone_digit
     assert sum(answer == name.split("_")[0] for name, answer in answers.items()) >= 11, answers
 
 
+def written_number(number, rng, pen, side, top, height):
+    """An ink image (floats in [0, 1], `height` px tall) of `number` written in tests/photos.py's hand
+    (written_digit, about 90 px tall, 18 px apart) by a `pen` px pen, `side` px from the image's
+    left and right edges and about `top` px from its top."""
+    digits = [photos.written_digit(int(d), 90 * rng.uniform(0.9, 1.1), rng.uniform(0.6, 1.0), rng.uniform(-0.15, 0.15),
+                                   pen, rng)[0] for d in number]
+    ink = np.zeros((height, 2 * side + sum(digit.shape[1] + 18 for digit in digits)), np.float32)
+    x = side
+    for digit in digits:
+        y = top + int(rng.uniform(-5, 5))
+        place = ink[y:y + digit.shape[0], x:x + digit.shape[1]]
+        np.maximum(place, digit, out=place)
+        x += digit.shape[1] + 18
+    return ink
+
+
 def ringed_number(number, side, rng, pen=6):
     """A PIL image of `number` written (tests/photos.py's written_digit, 90 px tall) with a ring
     drawn around it by a `pen` px pen, 1.3 times as tall as the writing, its sides `side` px beyond
     the writing's ends (< 0: inside them, through the first and last digits)."""
-    digits = [photos.written_digit(int(d), 90 * rng.uniform(0.9, 1.1), rng.uniform(0.6, 1.0), rng.uniform(-0.15, 0.15),
-                                   pen, rng)[0] for d in number]
-    ink = np.zeros((300, 160 + sum(digit.shape[1] + 18 for digit in digits)), np.float32)
-    x = 80
-    for digit in digits:
-        y = 100 + int(rng.uniform(-5, 5))
-        place = ink[y:y + digit.shape[0], x:x + digit.shape[1]]
-        np.maximum(place, digit, out=place)
-        x += digit.shape[1] + 18
+    ink = written_number(number, rng, pen, 80, 100, 300)
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
     across, tall = (cols[-1] - cols[0]) / 2 + side, 0.65 * (rows[-1] - rows[0])
     angles = np.linspace(0, 2 * np.pi, 200) + rng.uniform(0, 2 * np.pi)
