@@ -464,9 +464,10 @@ def ring_band(own, pen, others=None):
     or None if it is no such ring. The ring is followed along rays from the middle of the mark's
     convex hull, spread over the ellipse of its moments (ring_rays): on each ray, the run of ink
     that is outermost, or one further in where a digit crossing the ring juts out beyond it
-    (follow_ring). It is a ring if it is followed on RING_ROUND_SHARE of the rays at about one
-    distance along them (within RING_ROUND of it): a digit's outline is not (an 8's waist, a 6's
-    stem). Its pixels are those within half its width of where it runs, less those that a digit
+    (follow_ring), looked for only if the outermost ink alone keeps to about one distance along
+    RING_OUTERMOST of the rays. It is a ring if it is followed on RING_ROUND_SHARE of the rays at
+    about one distance along them (within RING_ROUND of it): a digit's outline is not (an 8's
+    waist, a 6's stem). Its pixels are those within half its width of where it runs, less those that a digit
     crossing it draws through it. Marks `others` (None: the mark is known to hold one, frames)
     or the rest of the mark must hold something inside it reaching farther than RING_CLEAR of its
     widths from it, at least MIN_HEIGHT as tall as it (not the inner edge of a fat 0, nor a stick:
