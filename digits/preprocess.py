@@ -535,16 +535,20 @@ def follow_ring(starts, stops, lengths, pen):
     from ray to ray the change of distance along the ray in strokes. A gap keeps the distance
     of the run before it, so that it is no way to jump inwards for free."""
     count, kinds = starts.shape
-    middles = np.nan_to_num((starts + stops) / 2, nan=0.0)
-    costs = np.where(np.isnan(starts), 1e9, RING_INNER * np.arange(kinds))
+    middles = np.zeros((count, kinds + 1))  # the last state of each ray: the gap
+    middles[:, :-1] = np.nan_to_num((starts + stops) / 2, nan=0.0)
+    costs = np.full((count, kinds + 1), RING_GAP)
+    costs[:, :-1] = np.where(np.isnan(starts), 1e9, RING_INNER * np.arange(kinds))
+    scales = lengths / max(pen, 1.0)
+    states = np.arange(kinds + 1)
     cost, places, backs = np.zeros(kinds + 1), np.zeros(kinds + 1), []
     for step in range(2 * count):
         ray = step % count
-        here = np.r_[middles[ray], 0.0]
-        total = cost[None, :] + np.abs(here[:, None] - places[None, :]) * (lengths[ray] / max(pen, 1.0))
+        here = middles[ray].copy()
+        total = cost[None, :] + np.abs(here[:, None] - places[None, :]) * scales[ray]
         total[-1] = cost  # into a gap, or on along it
         back = total.argmin(axis=1)
-        cost = total[np.arange(kinds + 1), back] + np.r_[costs[ray], RING_GAP]
+        cost = total[states, back] + costs[ray]
         here[-1] = places[back[-1]]
         places = here
         backs.append(back)
