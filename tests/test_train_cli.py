@@ -95,6 +95,9 @@ def test_same_seed_gives_identical_arrays(tmp_path):
     (("--source", "web"), ["--source", "invalid choice"]),
     (("--source", "openml", "--data", "."), ["either --source or --data"]),
     (("--model", "no/such/folder/m.npz"), ["--model", "does not exist"]),
+    (("--model", "https://example.com/m.npz"), ["--model https://example.com/m.npz: a web address",
+                                                "give a file name such as model_mnist.npz"]),
+    (("--plot", "http://example.com/r.png"), ["--plot http://example.com/r.png: a web address", "report.png"]),
     (("--seed", "-1"), ["--seed", "at least 0"]),
     (("--hidden", "10000000"), ["--hidden 10000000", "GiB", "smaller --hidden"]),
 ])
