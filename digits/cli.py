@@ -76,9 +76,9 @@ def check_output_path(option, path, example):
     """InputError now, before any work, if the file `path` (given as `option`) cannot be written;
     `example` is a file name to suggest.
     """
-    folder = os.path.dirname(os.path.abspath(path))
     if is_web_address(path):
         raise InputError(f"{option} {path}: a web address, not a file here; give a file name such as {example}")
+    folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise InputError(f"{option} {path}: is a folder; give a file name such as {example}")
     if os.path.exists(path) and not os.path.isfile(path):

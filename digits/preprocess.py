@@ -485,8 +485,7 @@ def ring_band(own, pen, others=None):
     if not typical > 0 or np.mean(np.abs(outermost / typical - 1) <= RING_ROUND) < RING_OUTERMOST:
         return None  # most rays leave it where no ring would
     chosen = follow_ring(starts, stops, lengths, pen)
-    followed = chosen >= 0
-    rays = np.flatnonzero(followed)
+    rays = np.flatnonzero(chosen >= 0)
     inner, outer = starts[rays, chosen[rays]], stops[rays, chosen[rays]]
     middles = (inner + outer) / 2
     typical = np.median(middles) if len(rays) else 0
@@ -499,20 +498,24 @@ def ring_band(own, pen, others=None):
         clear = ndimage.distance_transform_edt(~band) > RING_CLEAR * width
         held = np.argwhere((own & ~band | others) & clear).astype(float) - centre
         u, v = held @ vectors[:, 0] / axes[0], held @ vectors[:, 1] / axes[1]
-        known = angles[rays]
-        within = np.hypot(u, v) < np.interp(np.mod(np.arctan2(v, u), 2 * np.pi), np.r_[known - 2 * np.pi, known, known + 2 * np.pi],
-                                            np.r_[middle, middle, middle])
+        within = np.hypot(u, v) < np.interp(np.arctan2(v, u), angles[rays], middle, period=2 * np.pi)
         rows = np.flatnonzero(band.any(axis=1))
         if not within.any() or np.ptp(held[within, 0]) + 1 < MIN_HEIGHT * (rows[-1] - rows[0] + 1):
             return None
     return band
 
 
+def ellipse_rays(angles, axes, vectors):
+    """(n, 2): for each of the `angles`, the point of the ellipse of half-axes `axes` along
+    `vectors` at that angle, from its middle (row, column): a ray's direction and length."""
+    return np.cos(angles)[:, None] * axes[0] * vectors[:, 0] + np.sin(angles)[:, None] * axes[1] * vectors[:, 1]
+
+
 def ring_rays(own, centre, axes, vectors, angles):
     """(starts, stops, lengths): where the runs of ink of `own` along rays from `centre` at
     `angles` begin and end, outermost first (nan where a ray has fewer), in units of the ellipse
     of half-axes `axes` along `vectors` (1 on it), out to RING_REACH; and the rays' px per unit."""
-    rays = np.cos(angles)[:, None] * axes[0] * vectors[:, 0] + np.sin(angles)[:, None] * axes[1] * vectors[:, 1]
+    rays = ellipse_rays(angles, axes, vectors)
     lengths = np.hypot(rays[:, 0], rays[:, 1])
     steps = np.arange(0, RING_REACH, 0.5 / lengths.max())  # half a pixel apart on the longest ray
     coords = centre[:, None, None] + rays.T[:, :, None] * steps[None, None, :]
@@ -565,8 +568,8 @@ def ring_pixels(own, centre, axes, vectors, angles, middle, width):
     ellipse, as ring_rays) along the rays at `angles`, less those that a stroke crossing the ring
     draws through it (a closing of the rest of the mark, the ring's width across)."""
     fine = np.linspace(0, 2 * np.pi, 8 * RING_RAYS, endpoint=False)
-    along = np.interp(fine, np.r_[angles - 2 * np.pi, angles, angles + 2 * np.pi], np.r_[middle, middle, middle])
-    rays = np.cos(fine)[:, None] * axes[0] * vectors[:, 0] + np.sin(fine)[:, None] * axes[1] * vectors[:, 1]
+    along = np.interp(fine, angles, middle, period=2 * np.pi)
+    rays = ellipse_rays(fine, axes, vectors)
     lengths = np.hypot(rays[:, 0], rays[:, 1])
     band = np.zeros_like(own)
     for offset in np.linspace(-0.5, 0.5, 9):
