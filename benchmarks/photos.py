@@ -37,8 +37,8 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     """per_group images of each family and kind, named <family>_<kind>_<k>_<label>.<ext>, and
     mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black. Framed
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
-    the same writing on the same sheet, framed far or close, turned, with a line of print, or
-    underlined or ringed.
+    the same writing on the same sheet, framed far or close, turned, with a line of print,
+    underlined or ringed, or written in a fine pen.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
     images, labels = mnist_data.load_mnist()["test"]
@@ -159,8 +159,8 @@ def main():
                         f"{photos.FAR} times as wide and tall around the same writing (far), cropped "
                         f"close around the writing (close), with the sheet turned {photos.TURNED} degrees "
                         "more (turned), with a line of print on the sheet above or below the writing (printed), or "
-                        "underlined or written under a line, once or twice (underlined), or with a ring drawn "
-                        "around the writing (ringed); "
+                        "underlined or written under a line, once or twice (underlined), with a ring drawn "
+                        "around the writing (ringed), or written on paper in a fine pen (fine); "
                         "images made on a computer are the same in all (default: %(default)s)")
     p.add_argument("--folder", default=None,
                    help="a new or empty folder to write the images to and keep them in (default: a temporary folder)")

@@ -44,6 +44,7 @@ LONGEST = 0.75  # a thin straight mark longer than this share of the image is a 
 STRAIGHT = 0.05  # ... if its ink spreads across it less than its stroke's width and this share of its length
 ACROSS = 0.4  # ... and so is a level one, no taller than 3 stroke widths, across this share of its width
 INK_LEVEL = 0.35  # strokes: pixels at least this share of the darkest ink (lines of the paper are lighter)
+THIN = 1.5  # px: strokes narrower than this where they are read are hairlines, thickened by a pixel (hairline)
 EDGE = 0.01  # marks this share of the image's longer side from its edge touch the edge
 FAINTER = 0.8  # a mark whose ink is nowhere this share as strong as the strongest mark's ...
 BROADER = 1.5  # ... whose strokes are this many times as wide ...
@@ -1532,19 +1533,33 @@ def to_gray(image):
     return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
 
 
-def ink_of(gray, path="image"):
+def ink_of(gray, path="image", thicken=False):
     """(ink, made on a computer) for a grayscale image: its ink made light (make_ink_light) and
     its background removed (remove_background), and whether it was made on a computer (a flat
-    background, on which no lines of paper are looked for)."""
+    background, on which no lines of paper are looked for). With `thicken`, hairlines on paper
+    (hairline) are thickened by a pixel: the grey dilation of the ink, 2 x 2."""
     computer = made_on_computer(gray)
     light = make_ink_light(gray)
     try:
-        return remove_background(light, path, computer), computer
+        ink = remove_background(light, path, computer)
     except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
-        return remove_background(1 - light, path, computer), computer  # or there is none of either colour
+        ink = remove_background(1 - light, path, computer)  # or there is none of either colour
+    if thicken and hairline(ink, computer):
+        ink = ndimage.grey_dilation(ink, size=(2, 2))
+    return ink, computer
 
 
-def line_of(image, path="image"):
+def hairline(ink, computer):
+    """Whether the strokes of a photo's `ink` are narrower than THIN px where their ink is at least
+    half the strongest's (stroke_width, on the ink enlarged twice: a stroke 2 px wide or less is
+    all outline at its own size, where its width measures 2; one that measures 2 THIN or more there
+    is no hairline): a fine pen's stroke, whose ink falls now on one pixel, now across two, so that
+    it is broken into dashes where it is found."""
+    return (not computer and stroke_width(ink >= 0.5) < 2 * THIN
+            and stroke_width(ndimage.zoom(ink, 2, order=1) >= 0.5) / 2 < THIN)
+
+
+def line_of(image, path="image", thicken=False):
     """(gray, ink, made on a computer, line, turn) of an upright image: its grayscale at the
     working size (to_gray), its ink (ink_of), its line of writing as marks_in_line gives it (None
     for an image no larger than SMALL, which holds one digit), and how the ink was turned: None,
@@ -1559,9 +1574,10 @@ def line_of(image, path="image"):
     it and a digit's straight stroke is as long as a line of the paper. So the strokes of such a
     photo are found again with a line's height of bare paper around its ink, and those of a
     photo whose marks make no line of writing at all (InputError) with the image's height.
+    With `thicken`, hairlines are thickened (ink_of).
     """
     gray = to_gray(image)
-    ink, computer = ink_of(gray, path)
+    ink, computer = ink_of(gray, path, thicken)
     if max(ink.shape) <= SMALL:
         return gray, ink, computer, None, None
     mask = ink_mask(ink, paper=not computer)
@@ -1614,11 +1630,19 @@ def to_digits(image, path="image", read=None):
 
     The whole image is looked at WORK_SIZE px wide; a line of writing small in it is looked at
     again in a part of the image around it, at up to the image's own resolution (closer_box),
-    unless that closer look does not find a line of writing. A row turned level (line_of) is
-    read level; its boxes are those around its digits' boxes turned back.
+    unless that closer look does not find a line of writing. The line is read with its hairlines
+    thickened (ink_of): in the closer look, or in the whole image looked at again; the first look
+    only finds where the line is, and is thickened only if its marks make no line. A row turned
+    level (line_of) is read level; its boxes are those around its digits' boxes turned back.
     """
     upright = apply_exif_orientation(image)
-    gray, ink, computer, line, turn = line_of(upright, path)
+    try:
+        gray, ink, computer, line, turn = line_of(upright, path)
+    except InputError as error:  # a hairline broken into dashes may make no line: looked at thickened
+        try:
+            gray, ink, computer, line, turn = line_of(upright, path, thicken=True)
+        except InputError:
+            raise error from None
     decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
     origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
     if line is None:  # an image this small holds one digit, as MNIST's do
@@ -1626,15 +1650,16 @@ def to_digits(image, path="image", read=None):
         return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
                  read(digit[None])[0] if read else None)]
     box = closer_box(upright, gray, unturned(line_bounds(line[1]), turn), line[2])
-    if box is not None:
-        part = upright.crop(box)
+    part, closer = upright if box is None else upright.crop(box), None
+    if box is not None or hairline(ink, computer):  # the line read closer, or its hairlines thickened
         try:
-            closer = line_of(part, path)
+            closer = line_of(part, path, thicken=True)
         except InputError:
-            closer = None
-        if closer is not None and closer[3] is not None:
-            gray, ink, computer, line, turn = closer
-            origin, scale = (box[0] * decoded, box[1] * decoded), decoded * part.size[0] / gray.shape[1]
+            pass
+    if closer is not None and closer[3] is not None:
+        gray, ink, computer, line, turn = closer
+        origin = (0, 0) if box is None else (box[0] * decoded, box[1] * decoded)
+        scale = decoded * part.size[0] / gray.shape[1]
     digits = read_line(ink, *line, read)
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "

@@ -61,8 +61,8 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
                                         size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed, underlined, ringed = (Image.open(io.BytesIO(shots[framing][0]))
-                                                               for framing in photos.FRAMINGS)
+    normal, far, close, turned, printed, underlined, ringed, fine = (Image.open(io.BytesIO(shots[framing][0]))
+                                                                     for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
@@ -84,6 +84,19 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     for drawn in (underlined, ringed):  # the same photo, with a line or a ring drawn by the writer's pen
         assert drawn.size == normal.size
         assert (np.asarray(drawn.convert("L")) != np.asarray(normal.convert("L"))).any()
+    if family == "board":  # chalk is never a fine pen
+        assert shots["fine"][0] == shots["normal"][0]
+    else:  # the same photo, the writing in a finer pen: far less of it is ink
+        thin = np.asarray(fine.convert("L"), np.float32)
+        part = (slice(top, top + gray.shape[0]), slice(left, left + gray.shape[1]))  # around the writing
+        inked = [np.count_nonzero(np.abs(g[part] - np.median(g[part])) > 40) for g in (whole, thin)]
+        assert fine.size == normal.size and 0 < inked[1] < 0.6 * inked[0], inked
+        records = [{}, {}]
+        for framing, record in zip(("normal", "fine"), records):
+            photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
+                              size=(600, 450), framing=framing, record=record)
+        fine_pen, pen = records[1]["pen"], records[0]["pen"]  # shares of the digits' height (at least 24 px)
+        assert fine_pen < pen and fine_pen <= max(photos.FINE[1], 1 / 24), records
 
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
