@@ -19,7 +19,8 @@ Every image varies what people vary, each drawn at random over the whole range b
   as a sum's result is, written under a line) once or twice by the same pen; framed `ringed`, a
   ring drawn around the writing by the same pen, crossing its first and last digits or not;
   framed `fine`, the writing on paper in a fine pen (a ballpoint on digits written large, or a
-  photo of a whole page), its stroke down to a pixel wide.
+  photo of a whole page), its stroke down to a pixel wide; framed `wide`, the digits written
+  wider than their natural width, as a squat hand writes them.
 
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
@@ -49,7 +50,7 @@ SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / heigh
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
 # how the photo is taken, and what else is on the sheet
-FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine")
+FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide")
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
@@ -66,6 +67,8 @@ RING_TALL = (1.15, 1.6)  # its height this many times the writing's
 RING_NARROWEST = 0.35  # and its width at least this share of its height (a 1 is ringed by an oval)
 RING_OVERRUN = (-15, 60)  # degrees: the pen ends this far past where it started (< 0: short of it, a gap)
 FINE = (0.006, 0.025)  # framed `fine`: the pen this share of the digits' height wide, and at least 1 px
+HAND_WIDTHS = (0.35, 1.2)  # a hand writes its digits this many times their natural width ...
+WIDE_HAND = (1.3, 1.9)  # ... and framed `wide`, this many
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -181,14 +184,15 @@ def redrawn_mnist(image, height, width_factor, slant, pen_width):
     return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], [ends]
 
 
-def handwriting(rng, images, labels, count, height, pen_width, record=None):
-    """(ink image in [0, 1], label string) of `count` digits written in a row by one hand; how they
-    were written goes into the dict `record`, if given: the hand ("mnist" or "written"), its width
-    factor and slant, the spacing (SPACING_NAMES), how many neighbours are joined, and the pen's
-    width as a share of the digits' height."""
+def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS):
+    """(ink image in [0, 1], label string) of `count` digits written in a row by one hand, its
+    digits `widths` (least, most) times their natural width; how they were written goes into the
+    dict `record`, if given: the hand ("mnist" or "written"), its width factor and slant, the
+    spacing (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the
+    digits' height."""
     hand = "written" if rng.random() < 0.5 else "mnist"
     chosen = rng.choice(len(images), count, replace=False)
-    width_factor = float(np.exp(rng.uniform(np.log(0.35), np.log(1.2))))  # one writer, one width ...
+    width_factor = float(np.exp(rng.uniform(*np.log(widths))))  # one writer, one width ...
     slant = rng.uniform(-0.35, 0.35)  # ... and one slant
     spaced = int(rng.integers(len(SPACINGS)))
     spacing = SPACINGS[spaced]
@@ -274,8 +278,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     way), `printed` (a line of print on the sheet above or below the writing: printed_line) or
     `underlined` (a line under or over the writing in the same pen: underlined) or `ringed` (a
     ring drawn around the writing in the same pen, through its first and last digits or clear of
-    them: ringed) or `fine` (on paper, the pen FINE of the digits' height wide, at least 1 px); it
-    does not change an image made on a computer. `record`: see handwriting."""
+    them: ringed) or `fine` (on paper, the pen FINE of the digits' height wide, at least 1 px) or
+    `wide` (the digits WIDE_HAND times their natural width); it does not change an image made on a
+    computer. `record`: see handwriting."""
     if family == "screen":
         return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -288,7 +293,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     pen_width = pen_for(ink_name, digit_height, rng)
     if framing == "fine" and family != "board":  # drawn from a stream of its own, as an underline is
         pen_width = max(1.0, np.random.default_rng(rng.bit_generator.jumped()).uniform(*FINE) * digit_height)
-    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record)
+    widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
+    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths)
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(np.random.default_rng(rng.bit_generator.jumped()), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is

@@ -61,8 +61,8 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
                                         size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed, underlined, ringed, fine = (Image.open(io.BytesIO(shots[framing][0]))
-                                                                     for framing in photos.FRAMINGS)
+    normal, far, close, turned, printed, underlined, ringed, fine, wide = (Image.open(io.BytesIO(shots[framing][0]))
+                                                                           for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
@@ -97,6 +97,13 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
                               size=(600, 450), framing=framing, record=record)
         fine_pen, pen = records[1]["pen"], records[0]["pen"]  # shares of the digits' height (at least 24 px)
         assert fine_pen < pen and fine_pen <= max(photos.FINE[1], 1 / 24), records
+    records = [{}, {}]  # the same hand, writing wider
+    for framing, record in zip(("normal", "wide"), records):
+        photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
+                          size=(600, 450), framing=framing, record=record)
+    assert photos.HAND_WIDTHS[0] <= records[0]["width"] <= photos.HAND_WIDTHS[1] < records[1]["width"], records
+    assert records[1]["width"] <= photos.WIDE_HAND[1] and records[0]["hand"] == records[1]["hand"], records
+    assert wide.size == normal.size and np.abs(np.subtract(wide.convert("L"), normal.convert("L"), dtype=np.float32)).max() > 60
 
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
