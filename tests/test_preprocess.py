@@ -173,7 +173,7 @@ def test_the_hand_is_as_wide_as_the_middle_of_its_digits_other_than_1s():
 
 
 def test_a_short_piece_cut_from_both_neighbours_is_left_out_when_they_read_better_without_it():
-    boxes = {0: (0, 0, 50, 20), 1: (30, 20, 50, 40), 2: (0, 40, 50, 60)}  # a digit, a low stroke, a digit
+    boxes = {0: (0, 0, 50, 35), 1: (30, 35, 50, 45), 2: (0, 45, 50, 80)}  # a digit, a low stroke, a digit
     spans = [(first, last, (min(boxes[k][0] for k in range(first, last + 1)), boxes[first][1], 50, boxes[last][3]))
              for first in range(3) for last in range(first, 3)]
     confidence = {(0, 0): 0.99, (0, 1): 0.9, (0, 2): 0.5, (1, 1): 0.9, (1, 2): 0.9, (2, 2): 0.99}
