@@ -268,6 +268,12 @@ def fit(ink, width, height, share):
     return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BOX))
 
 
+def stream_of_its_own(rng):
+    """A generator of random numbers that `rng` does not advance and whose draws do not advance
+    `rng`: what a framing adds to a photo is drawn from it, so that the rest is the normal photo."""
+    return np.random.default_rng(rng.bit_generator.jumped())
+
+
 def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal", record=None):
     """(JPEG or PNG bytes, label string) of `count` random test digits written in one row: on paper
     (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
@@ -292,13 +298,13 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     digit_height = max(digit_height, 24.0)
     pen_width = pen_for(ink_name, digit_height, rng)
     if framing == "fine" and family != "board":  # drawn from a stream of its own, as an underline is
-        pen_width = max(1.0, np.random.default_rng(rng.bit_generator.jumped()).uniform(*FINE) * digit_height)
+        pen_width = max(1.0, stream_of_its_own(rng).uniform(*FINE) * digit_height)
     widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths)
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
-        ink = underlined(np.random.default_rng(rng.bit_generator.jumped()), ink, digit_height, pen_width)
+        ink = underlined(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is
-        ink = ringed(np.random.default_rng(rng.bit_generator.jumped()), ink, digit_height, pen_width)
+        ink = ringed(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "far":
         width, height = FAR * width, FAR * height
     ink = fit(ink, width, height, 0.8)
@@ -331,7 +337,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     written = np.s_[top:top + ink.shape[0], left:left + ink.shape[1]]  # the ink is all here
     sheet[written] = sheet[written] * (1 - layer[written]) + np.array(ink_rgb, np.float32) / 255 * layer[written]
     if framing == "printed":  # drawn from a stream of its own: the rest of the photo is the normal one
-        sheet = printed_line(np.random.default_rng(rng.bit_generator.jumped()), sheet, (top, left) + ink.shape,
+        sheet = printed_line(stream_of_its_own(rng), sheet, (top, left) + ink.shape,
                              digit_height, family == "board")
 
     # the sheet on a table, seen from slightly off-axis

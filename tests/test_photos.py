@@ -58,8 +58,10 @@ def test_photos_of_digits_and_numbers_are_read(tmp_path, trained_model):
 @pytest.mark.parametrize("family", ["plain", "board"])
 def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_beside_it(mnist, family):
     images, labels = mnist["test"]
+    records = {framing: {} for framing in photos.FRAMINGS}  # how each was written
     shots = {framing: photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
-                                        size=(600, 450), framing=framing) for framing in photos.FRAMINGS}
+                                        size=(600, 450), framing=framing, record=records[framing])
+             for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
     normal, far, close, turned, printed, underlined, ringed, fine, wide = (Image.open(io.BytesIO(shots[framing][0]))
                                                                            for framing in photos.FRAMINGS)
@@ -91,18 +93,11 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
         part = (slice(top, top + gray.shape[0]), slice(left, left + gray.shape[1]))  # around the writing
         inked = [np.count_nonzero(np.abs(g[part] - np.median(g[part])) > 40) for g in (whole, thin)]
         assert fine.size == normal.size and 0 < inked[1] < 0.6 * inked[0], inked
-        records = [{}, {}]
-        for framing, record in zip(("normal", "fine"), records):
-            photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
-                              size=(600, 450), framing=framing, record=record)
-        fine_pen, pen = records[1]["pen"], records[0]["pen"]  # shares of the digits' height (at least 24 px)
+        fine_pen, pen = records["fine"]["pen"], records["normal"]["pen"]  # shares of the digits' height (at least 24 px)
         assert fine_pen < pen and fine_pen <= max(photos.FINE[1], 1 / 24), records
-    records = [{}, {}]  # the same hand, writing wider
-    for framing, record in zip(("normal", "wide"), records):
-        photos.make_photo(np.random.default_rng(7), images.reshape(-1, 28, 28), labels, family, 3,
-                          size=(600, 450), framing=framing, record=record)
-    assert photos.HAND_WIDTHS[0] <= records[0]["width"] <= photos.HAND_WIDTHS[1] < records[1]["width"], records
-    assert records[1]["width"] <= photos.WIDE_HAND[1] and records[0]["hand"] == records[1]["hand"], records
+    written, wider = records["normal"], records["wide"]  # the same hand, writing wider
+    assert photos.HAND_WIDTHS[0] <= written["width"] <= photos.HAND_WIDTHS[1] < wider["width"], records
+    assert wider["width"] <= photos.WIDE_HAND[1] and written["hand"] == wider["hand"], records
     assert wide.size == normal.size and np.abs(np.subtract(wide.convert("L"), normal.convert("L"), dtype=np.float32)).max() > 60
 
 

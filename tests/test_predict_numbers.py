@@ -634,18 +634,24 @@ def test_a_small_number_beside_faint_hairlines_is_read_without_an_error(tmp_path
     assert re.fullmatch(r".*form\.png: number \d+ \(confidence .*\)\n", result.stdout), result.stdout
 
 
+def lit_sheet(height, width, rng, noise):
+    """A photo of a blank sheet, height x width gray levels (float32) lit from its top left corner,
+    with noise of standard deviation `noise` drawn from `rng`."""
+    rows, cols = np.mgrid[0:height, 0:width] / width
+    return (0.95 - 0.12 * rows - 0.08 * cols + rng.normal(0, noise, rows.shape)).astype(np.float32)
+
+
 def test_a_number_written_in_a_hairline_pen_is_read_whole(tmp_path, trained_model):
     """16 numbers of 3 to 5 digits written 90 px tall by a 1 px pen on a photo of a sheet 1200 x 900
     px lit from one corner. Its stroke falls now on one pixel, now across two, and where the strokes
     are found it is broken into dashes: 3 of the photos were refused as marks not in one line and
     10 read right. Hairlines are thickened by a pixel where the line is read: none refused, 14 right
     with the tests' model."""
-    rows, cols = np.mgrid[0:900, 0:1200] / 1200
     for k in range(16):
         rng = np.random.default_rng(100 + k)
         number = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(3, 6))))
         ink = written_number(number, rng, 1.0, 40, 40, 180)
-        page = (0.95 - 0.12 * rows - 0.08 * cols + rng.normal(0, 0.015, rows.shape)).astype(np.float32)
+        page = lit_sheet(900, 1200, rng, 0.015)
         left = (1200 - ink.shape[1]) // 2
         page[300:300 + ink.shape[0], left:left + ink.shape[1]] -= 0.8 * ink
         photo = Image.fromarray((np.clip(page, 0, 1) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
@@ -663,11 +669,10 @@ def test_a_digit_written_wide_is_read_as_one_digit(tmp_path, mnist, trained_mode
     two digits (a 0 as 57, a 7 as 77) and 25 right. Its width is paid from 1.4 line heights on: 2
     read as two digits, 30 right with the tests' model."""
     images, labels = mnist["test"]
-    rows, cols = np.mgrid[0:600, 0:800] / 800
     for k in range(40):
         rng = np.random.default_rng(400 + k)
         digit, _ = photos.redrawn_mnist(images[k].reshape(28, 28), 120, rng.uniform(1.5, 1.9), rng.uniform(-0.2, 0.2), 7)
-        page = (0.95 - 0.12 * rows - 0.08 * cols + rng.normal(0, 0.02, rows.shape)).astype(np.float32)
+        page = lit_sheet(600, 800, rng, 0.02)
         top, left = (600 - digit.shape[0]) // 2, (800 - digit.shape[1]) // 2
         page[top:top + digit.shape[0], left:left + digit.shape[1]] -= 0.75 * digit
         photo = Image.fromarray((np.clip(page, 0, 1) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.0))
