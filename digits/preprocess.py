@@ -82,6 +82,8 @@ CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold 
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
 MAX_CUTS = 8  # ways to cut one mark, at most
 SIDESTEP = 0.05  # the cost of a cut's move by one column, against 1 per pixel of ink crossed
+SLANTS = (-0.7, 0.35)  # columns per row down: 90% of MNIST's digits slant within these (best_slope of their strokes)
+SLANT_STEPS = np.round(np.arange(-1.2, 1.21, 0.05), 2)  # a line's slant is looked for among these
 MAX_PIECES = 4  # a digit is made of at most this many pieces ...
 WIDEST = 1.5  # ... and at most this many line heights wide
 MERGE_GAP = 0.25  # separate marks farther apart than this share of the line's height are not one digit
@@ -664,15 +666,16 @@ def opening(mask, length, axis):
     return ndimage.maximum_filter1d(ndimage.minimum_filter1d(mask, length, axis=axis), length, axis=axis)
 
 
-def best_slope(mask):
-    """The slope (rows per column, up to SKEW either way) along which the marks of `mask` line
-    up best: the one whose row sums, once each column is shifted by it, vary the most.
+def best_slope(mask, slopes=np.tan(np.radians(np.arange(-SKEW, SKEW + 0.25, 0.5)))):
+    """The slope (rows per column: by default up to SKEW either way) among `slopes` along which the
+    marks of `mask` line up best: the one whose row sums, once each column is shifted by it, vary
+    the most.
     """
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
         return 0.0
-    slopes = np.tan(np.radians(np.arange(-SKEW, SKEW + 0.25, 0.5)))
-    variance = [np.bincount(rows - np.round(t * cols).astype(int) + mask.shape[1]).var() for t in slopes]
+    offset = mask.shape[1] * max(1, int(np.ceil(np.abs(slopes).max())))  # no row shifted above 0
+    variance = [np.bincount(rows - np.round(t * cols).astype(int) + offset).var() for t in slopes]
     return float(slopes[int(np.argmax(variance))])
 
 
@@ -686,7 +689,7 @@ def shear(mask, slope):
     """`mask` with column c moved up by round(slope * c) rows, so that lines of that slope are level."""
     h, w = mask.shape
     shift = column_shifts(slope, w)
-    out = np.zeros((h + shift.max(), w), bool)
+    out = np.zeros((h + shift.max(), w), mask.dtype)
     out[np.arange(h)[:, None] + shift, np.arange(w)] = mask
     return out
 
@@ -1170,12 +1173,14 @@ def read_line(ink, labels, groups, height, read=None):
     """[(28x28 input, (top, left, bottom, right) in `ink`'s pixels, probabilities or None)] for
     each digit of the line of writing, left to right.
 
-    With `read` (a function from inputs (n, 28, 28) to the network's probabilities (n, 10)),
-    the line is cut by recognition. Marks wider than CUTTABLE of the line's height are cut into
-    pieces where two digits may touch (cut_paths). Every run of at most MAX_PIECES consecutive
-    pieces, and every whole mark, no wider than WIDEST line heights, is a candidate digit
-    (candidates), read by the network (read_candidates) and scored by the log of its highest
-    probability (averaged with those of the candidate turned a little, read_steadily), less
+    A line leaning further than MNIST's digits is first moved back to their slant
+    (slanted_as_mnist). With `read` (a function from inputs (n, 28, 28) to the network's
+    probabilities (n, 10)), the line is cut by recognition. Marks wider than CUTTABLE of the
+    line's height are cut into pieces where two digits may touch (cut_paths). Every run of at
+    most MAX_PIECES consecutive pieces, and every whole mark, no wider than WIDEST line heights,
+    is a candidate digit (candidates), read by the network (read_candidates) and scored by the
+    log of its highest probability (averaged with those of the candidate turned a little,
+    read_steadily), less
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
     than SHORT (SHORT_ONE if it is read as a 1), JOIN_COST for each gap between separate marks
     it spans (in proportion across a gap narrower than BROKEN of the line's height: a stroke
@@ -1191,6 +1196,7 @@ def read_line(ink, labels, groups, height, read=None):
     """
     mask, marks, scale, (top, left) = line_image(ink, labels, groups, height)
     height = height * scale
+    mask, marks, moved = slanted_as_mnist(mask, marks)
     if read is None:
         spans = candidates(marks, np.zeros(len(groups) - 1), height, 1)
         inputs = np.array([candidate_input(candidate_mask(marks, span)) for span in spans], np.float32)
@@ -1198,8 +1204,36 @@ def read_line(ink, labels, groups, height, read=None):
     else:
         pieces, crossings = line_pieces(mask, marks, height)
         spans, inputs, probabilities, _, chosen = cut_by_recognition(pieces, crossings, height, read)
-    return [(inputs[k], tuple(v / scale + o for v, o in zip(spans[k][2], (top, left, top, left))),
+    return [(inputs[k], tuple(v / scale + o for v, o in zip(unslanted(spans[k][2], moved), (top, left, top, left))),
              probabilities[k]) for k in chosen]
+
+
+def slanted_as_mnist(mask, marks):
+    """(mask, marks, moved): the line of writing with each row r moved moved[r] columns to the
+    right, so that it slants no more than SLANTS allows, the slant of all but a few of MNIST's
+    digits: a line slanted more (columns per row down, the best_slope of its strokes) is moved
+    by what is beyond it, its marks numbered again left to right as they now stand; a line
+    slanted less is left as it was, and moved is None."""
+    slant = best_slope(mask.T, SLANT_STEPS)
+    beyond = slant - np.clip(slant, *SLANTS)
+    if beyond == 0:
+        return mask, marks, None
+    moved = column_shifts(beyond, mask.shape[0])
+    mask, marks = shear(mask.T, beyond).T, shear(marks.T, beyond).T
+    lefts = [np.flatnonzero((marks == k).any(axis=0))[0] for k in range(1, marks.max() + 1)]
+    order = np.zeros(len(lefts) + 1, marks.dtype)
+    order[1 + np.argsort(lefts, kind="stable")] = np.arange(1, len(lefts) + 1)
+    return mask, order[marks], moved
+
+
+def unslanted(box, moved):
+    """(top, left, bottom, right): the box around `box` of a line moved as slanted_as_mnist says,
+    in the line as it was; `box` itself if it was not moved (None)."""
+    if moved is None:
+        return box
+    top, left, bottom, right = box
+    ends = moved[[top, bottom - 1]]
+    return top, left - ends.max(), bottom, right - ends.min()
 
 
 def cut_by_recognition(pieces, crossings, height, read):

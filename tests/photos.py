@@ -20,7 +20,8 @@ Every image varies what people vary, each drawn at random over the whole range b
   ring drawn around the writing by the same pen, crossing its first and last digits or not;
   framed `fine`, the writing on paper in a fine pen (a ballpoint on digits written large, or a
   photo of a whole page), its stroke down to a pixel wide; framed `wide`, the digits written
-  wider than their natural width, as a squat hand writes them.
+  wider than their natural width, as a squat hand writes them; framed `slanted`, the writing
+  leaning further than the table's hands either way, as an italic hand leans.
 
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
@@ -50,7 +51,7 @@ SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / heigh
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
 # how the photo is taken, and what else is on the sheet
-FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide")
+FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide", "slanted")
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
@@ -69,6 +70,8 @@ RING_OVERRUN = (-15, 60)  # degrees: the pen ends this far past where it started
 FINE = (0.006, 0.025)  # framed `fine`: the pen this share of the digits' height wide, and at least 1 px
 HAND_WIDTHS = (0.35, 1.2)  # a hand writes its digits this many times their natural width ...
 WIDE_HAND = (1.3, 1.9)  # ... and framed `wide`, this many
+HAND_SLANT = 0.35  # a hand slants its digits up to this many columns per row either way (19 degrees) ...
+SLANTED_HAND = (0.35, 0.7)  # ... and framed `slanted`, this many (up to 35 degrees)
 
 # How people form each digit: strokes of (x, y) points in a unit box, y downwards; several
 # ways for the digits that people write in several ways.
@@ -184,16 +187,19 @@ def redrawn_mnist(image, height, width_factor, slant, pen_width):
     return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], [ends]
 
 
-def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS):
+def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS, slanted=False):
     """(ink image in [0, 1], label string) of `count` digits written in a row by one hand, its
-    digits `widths` (least, most) times their natural width; how they were written goes into the
+    digits `widths` (least, most) times their natural width, slanting up to HAND_SLANT either way
+    or, `slanted`, by SLANTED_HAND (the same draw, further); how they were written goes into the
     dict `record`, if given: the hand ("mnist" or "written"), its width factor and slant, the
     spacing (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the
     digits' height."""
     hand = "written" if rng.random() < 0.5 else "mnist"
     chosen = rng.choice(len(images), count, replace=False)
     width_factor = float(np.exp(rng.uniform(*np.log(widths))))  # one writer, one width ...
-    slant = rng.uniform(-0.35, 0.35)  # ... and one slant
+    slant = rng.uniform(-HAND_SLANT, HAND_SLANT)  # ... and one slant
+    if slanted:
+        slant = np.sign(slant) * np.interp(abs(slant), (0, HAND_SLANT), SLANTED_HAND)
     spaced = int(rng.integers(len(SPACINGS)))
     spacing = SPACINGS[spaced]
     pieces = []
@@ -285,8 +291,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     `underlined` (a line under or over the writing in the same pen: underlined) or `ringed` (a
     ring drawn around the writing in the same pen, through its first and last digits or clear of
     them: ringed) or `fine` (on paper, the pen FINE of the digits' height wide, at least 1 px) or
-    `wide` (the digits WIDE_HAND times their natural width); it does not change an image made on a
-    computer. `record`: see handwriting."""
+    `wide` (the digits WIDE_HAND times their natural width) or `slanted` (the hand's slant
+    SLANTED_HAND either way); it does not change an image made on a computer. `record`: see
+    handwriting."""
     if family == "screen":
         return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -300,7 +307,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     if framing == "fine" and family != "board":  # drawn from a stream of its own, as an underline is
         pen_width = max(1.0, stream_of_its_own(rng).uniform(*FINE) * digit_height)
     widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
-    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths)
+    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths, framing == "slanted")
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is

@@ -63,8 +63,8 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
                                         size=(600, 450), framing=framing, record=records[framing])
              for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed, underlined, ringed, fine, wide = (Image.open(io.BytesIO(shots[framing][0]))
-                                                                           for framing in photos.FRAMINGS)
+    normal, far, close, turned, printed, underlined, ringed, fine, wide, slanted = (
+        Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
     gray = np.asarray(close.convert("L"), np.float32)
@@ -99,6 +99,10 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     assert photos.HAND_WIDTHS[0] <= written["width"] <= photos.HAND_WIDTHS[1] < wider["width"], records
     assert wider["width"] <= photos.WIDE_HAND[1] and written["hand"] == wider["hand"], records
     assert wide.size == normal.size and np.abs(np.subtract(wide.convert("L"), normal.convert("L"), dtype=np.float32)).max() > 60
+    upright, leaning = records["normal"], records["slanted"]  # the same hand, leaning the same way further
+    assert abs(upright["slant"]) <= photos.HAND_SLANT <= abs(leaning["slant"]) <= photos.SLANTED_HAND[1], records
+    assert np.sign(upright["slant"]) == np.sign(leaning["slant"]) and upright["hand"] == leaning["hand"], records
+    assert slanted.size == normal.size and np.abs(np.subtract(slanted.convert("L"), normal.convert("L"), dtype=np.float32)).max() > 60
 
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():

@@ -453,6 +453,37 @@ def test_a_slanted_narrow_0_is_made_upright(slant):
     assert np.ptp(middles) <= 3, np.ptp(middles)
 
 
+@pytest.mark.parametrize("slant", [-1.0, -0.5, 0.2, 0.6, 1.0])
+def test_a_line_slanted_beyond_mnist_leans_as_far_as_mnist_and_its_boxes_come_back_whole(slant):
+    """Three rings (0s) whose rows are moved sideways by `slant` columns per row down: a line
+    leaning further than SLANTS is moved back to the nearest end of it, one leaning within it
+    is left as it was; the marks stay numbered left to right, and the box of each moved mark
+    brought back holds the mark as it was."""
+    upright = np.zeros((130, 500), bool)
+    for k in range(3):
+        upright |= ring((130, 500), (65, 200 + 110 * k), (58, 30), 8)
+    mask = np.zeros_like(upright)
+    for r in range(130):
+        mask[r] = np.roll(upright[r], int(round(slant * (r - 65))))
+    marks, _ = ndimage.label(mask)
+    moved_mask, moved_marks, moved = preprocess.slanted_as_mnist(mask, marks)
+    low, high = preprocess.SLANTS
+    if low <= slant <= high:
+        assert moved is None and moved_mask is mask and moved_marks is marks
+        return
+    leaning = preprocess.best_slope(moved_mask.T, preprocess.SLANT_STEPS)
+    assert abs(leaning - np.clip(slant, low, high)) <= 0.1, leaning
+    assert (moved_marks > 0).sum() == mask.sum() and ((moved_marks > 0) == moved_mask).all()
+    lefts = [np.flatnonzero((moved_marks == k).any(axis=0))[0] for k in (1, 2, 3)]
+    assert lefts == sorted(lefts), lefts
+    for k in (1, 2, 3):
+        rows, cols = np.nonzero(moved_marks == k)
+        box = preprocess.unslanted((rows.min(), cols.min(), rows.max() + 1, cols.max() + 1), moved)
+        was = marks[rows[0], cols[0] - moved[rows[0]]]  # pixel (r, c) was at (r, c - moved[r])
+        rows, cols = np.nonzero(marks == was)
+        assert box[0] <= rows.min() and box[1] <= cols.min() and rows.max() < box[2] and cols.max() < box[3], box
+
+
 def test_a_narrow_0_in_a_fat_pen_keeps_its_loop_open():
     zero = ring((130, 50), (65, 25), (58, 10), 8)  # a fifth of its height wide, the pen a third of that
     digit = preprocess.centre_by_mass(preprocess.scale_to_box(preprocess.crop_to_ink(preprocess.digit_ink(zero))))
