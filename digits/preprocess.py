@@ -1567,20 +1567,23 @@ def to_gray(image):
     return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
 
 
-def ink_of(gray, path="image", thicken=False):
+def ink_of(gray, path="image"):
     """(ink, made on a computer) for a grayscale image: its ink made light (make_ink_light) and
     its background removed (remove_background), and whether it was made on a computer (a flat
-    background, on which no lines of paper are looked for). With `thicken`, hairlines on paper
-    (hairline) are thickened by a pixel: the grey dilation of the ink, 2 x 2."""
+    background, on which no lines of paper are looked for)."""
     computer = made_on_computer(gray)
     light = make_ink_light(gray)
     try:
         ink = remove_background(light, path, computer)
     except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
         ink = remove_background(1 - light, path, computer)  # or there is none of either colour
-    if thicken and hairline(ink, computer):
-        ink = ndimage.grey_dilation(ink, size=(2, 2))
     return ink, computer
+
+
+def thickened(ink, computer):
+    """`ink` with its hairlines (hairline) thickened by a pixel: the grey dilation of the ink,
+    2 x 2; `ink` itself if its strokes are no hairlines."""
+    return ndimage.grey_dilation(ink, size=(2, 2)) if hairline(ink, computer) else ink
 
 
 def hairline(ink, computer):
@@ -1595,11 +1598,20 @@ def hairline(ink, computer):
 
 def line_of(image, path="image", thicken=False):
     """(gray, ink, made on a computer, line, turn) of an upright image: its grayscale at the
-    working size (to_gray), its ink (ink_of), its line of writing as marks_in_line gives it (None
-    for an image no larger than SMALL, which holds one digit), and how the ink was turned: None,
-    or (angle, shape before, shape after) for a row of writing turned from level (tilt; a phone
-    held askew), whose ink is turned level and looked at again, `ink` and `line` then of the
-    turned ink. Its edge is where the image's edge was, and beyond it.
+    working size (to_gray), its ink (ink_of; with `thicken`, its hairlines thickened), and its
+    line of writing and how its ink was turned (line_in)."""
+    gray = to_gray(image)
+    ink, computer = ink_of(gray, path)
+    return (gray,) + line_in(thickened(ink, computer) if thicken else ink, computer, path)
+
+
+def line_in(ink, computer, path="image"):
+    """(ink, made on a computer, line, turn) for the `ink` of an image (ink_of): its line of
+    writing as marks_in_line gives it (None for an image no larger than SMALL, which holds one
+    digit), and how the ink was turned: None, or (angle, shape before, shape after) for a row of
+    writing turned from level (tilt; a phone held askew), whose ink is turned level and looked at
+    again, `ink` and `line` then of the turned ink. Its edge is where the image's edge was, and
+    beyond it.
 
     A photo whose line of writing is at least TIGHT of its height tall was cropped close to the
     writing. ink_mask judges a mark by whether it touches the image's edge (the sheet's edge) and
@@ -1608,12 +1620,9 @@ def line_of(image, path="image", thicken=False):
     it and a digit's straight stroke is as long as a line of the paper. So the strokes of such a
     photo are found again with a line's height of bare paper around its ink, and those of a
     photo whose marks make no line of writing at all (InputError) with the image's height.
-    With `thicken`, hairlines are thickened (ink_of).
     """
-    gray = to_gray(image)
-    ink, computer = ink_of(gray, path, thicken)
     if max(ink.shape) <= SMALL:
-        return gray, ink, computer, None, None
+        return ink, computer, None, None
     mask = ink_mask(ink, paper=not computer)
     try:
         line, refused = marks_in_line(mask, path), None
@@ -1635,7 +1644,7 @@ def line_of(image, path="image", thicken=False):
         margin = ink.shape[0] if line is None else line[2]
         mask = ink_mask(np.pad(ink, margin), paper=True)[margin:-margin, margin:-margin]
         line = marks_in_line(mask, path)
-    return gray, ink, computer, line, turn
+    return ink, computer, line, turn
 
 
 def closer_box(image, gray, bounds, height):
@@ -1665,18 +1674,25 @@ def to_digits(image, path="image", read=None):
     The whole image is looked at WORK_SIZE px wide; a line of writing small in it is looked at
     again in a part of the image around it, at up to the image's own resolution (closer_box),
     unless that closer look does not find a line of writing. The line is read with its hairlines
-    thickened (ink_of): in the closer look, or in the whole image looked at again; the first look
-    only finds where the line is, and is thickened only if its marks make no line. A row turned
-    level (line_of) is read level; its boxes are those around its digits' boxes turned back.
+    thickened (thickened): in the closer look, or in the whole image's ink looked at again; the
+    first look only finds where the line is, and is thickened only if its marks make no line. A
+    row turned level (line_in) is read level; its boxes are those around its digits' boxes
+    turned back.
     """
     upright = apply_exif_orientation(image)
+    gray = to_gray(upright)
+    found, computer = ink_of(gray, path)
+    thick = thickened(found, computer)
     try:
-        gray, ink, computer, line, turn = line_of(upright, path)
+        ink, _, line, turn = line_in(found, computer, path)
     except InputError as error:  # a hairline broken into dashes may make no line: looked at thickened
+        if thick is found:
+            raise
         try:
-            gray, ink, computer, line, turn = line_of(upright, path, thicken=True)
+            ink, _, line, turn = line_in(thick, computer, path)
         except InputError:
             raise error from None
+        found = thick  # looked at thickened already
     decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
     origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
     if line is None:  # an image this small holds one digit, as MNIST's do
@@ -1685,11 +1701,13 @@ def to_digits(image, path="image", read=None):
                  read(digit[None])[0] if read else None)]
     box = closer_box(upright, gray, unturned(line_bounds(line[1]), turn), line[2])
     part, closer = upright if box is None else upright.crop(box), None
-    if box is not None or hairline(ink, computer):  # the line read closer, or its hairlines thickened
-        try:
+    try:
+        if box is not None:  # the line read closer, its hairlines thickened
             closer = line_of(part, path, thicken=True)
-        except InputError:
-            pass
+        elif thick is not found:  # the whole image's ink read again, its hairlines thickened
+            closer = (gray,) + line_in(thick, computer, path)
+    except InputError:
+        pass
     if closer is not None and closer[3] is not None:
         gray, ink, computer, line, turn = closer
         origin = (0, 0) if box is None else (box[0] * decoded, box[1] * decoded)
