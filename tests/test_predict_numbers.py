@@ -686,10 +686,10 @@ def test_a_digit_written_wide_is_read_as_one_digit(tmp_path, mnist, trained_mode
 
 def test_a_number_slanted_further_than_mnist_is_read_with_its_slant_brought_back(tmp_path, mnist, trained_model):
     """60 photos, 800 x 600, of numbers of 2 to 5 digits on paper in tests/photos.py's `slanted`
-    framing: its hands lean 0.35 to 0.7 columns per row (19 to 35 degrees) either way, MNIST's own
-    digits redrawn so lean further still. MNIST's digits lean from 0.35 columns per row to the left
-    to 0.7 to the right (all but 10%): read as written, 33 were read right with the tests' model;
-    read with the line's rows moved back to that slant, 39."""
+    framing: its hands lean 0.35 to 0.7 columns per row (19 to 35 degrees) either way, more than
+    that where MNIST's digits, redrawn, leaned already. MNIST's digits lean from 0.35 columns per
+    row to the left to 0.7 to the right (all but 10%): read as written, 33 were read right with the
+    tests' model; read with the line's rows moved back to that slant, 39."""
     images, labels = mnist["test"]
     for k in range(60):
         rng = np.random.default_rng(5000 + k)
