@@ -112,7 +112,7 @@ def contact_sheet_bytes(images, chosen):
 
 def main(argv=None):
     args = parse_args(argv)
-    images, labels = mnist_data.load_mnist(args.source, args.data)["test"]
+    images, labels = mnist_data.load_mnist(args.source, args.data, ("test",))["test"]
     chosen = choose_samples(labels, args.per_digit, args.seed)
     files = {sample_path(args.out, digit, k): png_bytes(images[index], index)
              for digit, indices in chosen.items() for k, index in enumerate(indices)}

@@ -41,7 +41,7 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     underlined or ringed, or written in a fine pen, wide or slanted.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
-    images, labels = mnist_data.load_mnist()["test"]
+    images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     images = images.reshape(-1, 28, 28)
     rng = np.random.default_rng(seed)
     written = {}

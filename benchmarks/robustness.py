@@ -61,7 +61,7 @@ def main():
                    help="use the first N test images only")
     args = p.parse_args()
     models = [load_model(path)[0] for path in args.models]  # a missing model: one line, before any work
-    images, labels = mnist_data.load_mnist()["test"]
+    images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     images, labels = images[:args.limit], labels[:args.limit]
     sets = distorted_test_sets(images, args.seed)
     print("| test digits | " + " | ".join(f"`{os.path.basename(m)}`" for m in args.models) + " |")

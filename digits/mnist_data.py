@@ -18,7 +18,6 @@ SPLITS = {
     "train": ("train-images", "train-labels"),
     "test": ("t10k-images", "t10k-labels"),
 }
-FILES = "train-images, train-labels, t10k-images and t10k-labels"
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
 
@@ -107,21 +106,24 @@ def split_openml(X, y):
     return {"train": (X[:60000], y[:60000]), "test": (X[60000:], y[60000:])}
 
 
-def load_mnist(source="bundled", data_dir=None):
-    """{"train": (images, labels), "test": (images, labels)} from the chosen source.
+def load_mnist(source="bundled", data_dir=None, splits=SPLITS):
+    """{"train": (images, labels), "test": (images, labels)} from the chosen source, of `splits`
+    (both by default; from openml, both always: it is one download).
 
     data_dir, when given, is a folder with the four IDX files and overrides source.
     """
     if data_dir is not None:
         if not os.path.isdir(data_dir):
             raise InputError(f"--data {data_dir}: no such folder")
-        folder, missing = data_dir, f"; --data {data_dir} must be the folder that holds MNIST's {FILES} IDX files"
+        stems = [stem for split in splits for stem in SPLITS[split]]
+        files = ", ".join(stems[:-1]) + " and " + stems[-1]
+        folder, missing = data_dir, f"; --data {data_dir} must be the folder that holds MNIST's {files} IDX files"
     elif source == "openml":
         return load_openml()
     else:
         folder, missing = BUNDLED_DIR, ("; the project's copy of MNIST in data/mnist/ is incomplete: restore it "
                                         "from the project's files, or give --data DIR or --source openml")
-    return {split: load_idx_split(folder, split, missing) for split in SPLITS}
+    return {split: load_idx_split(folder, split, missing) for split in splits}
 
 
 def add_source_arguments(parser):
@@ -130,7 +132,7 @@ def add_source_arguments(parser):
                         help="bundled: the IDX files in data/mnist/, no network (default); "
                              "openml: download with scikit-learn's fetch_openml, as the original")
     parser.add_argument("--data", metavar="DIR", default=None,
-                        help="read the four MNIST IDX files (gzipped or not) from DIR instead")
+                        help="read MNIST's IDX files (gzipped or not) from DIR instead")
 
 
 def check_source_arguments(parser, args):

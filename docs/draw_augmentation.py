@@ -28,7 +28,7 @@ def main():
                    help="distorted copies per digit (default: %(default)s)")
     args = p.parse_args()
     cli.check_output_path("--out", args.out, "augmentation.png")
-    images, labels = mnist_data.load_mnist()["train"]
+    images, labels = mnist_data.load_mnist(splits=("train",))["train"]
     chosen = [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
     rng = np.random.default_rng(0)
     copies = [augment.distort(images[chosen], rng) for _ in range(args.copies)]  # one epoch's worth each

@@ -39,7 +39,7 @@ def main():
     cli.check_output_path("--photo", args.photo, "photo-number.jpg")
     cli.check_output_path("--out", args.out, "photo-steps.png")
     params, _ = load_model(args.model)
-    images, labels = mnist_data.load_mnist()["test"]
+    images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     data, label = photos.make_photo(np.random.default_rng(SEED), images.reshape(-1, 28, 28), labels, "ruled", 4,
                                     size=(1600, 1200), quality=85)
     cli.write_atomically(args.photo, lambda f: f.write(data))

@@ -30,7 +30,7 @@ FIGURE = os.path.join(ROOT, "docs", "preprocessing.png")
 def make_example_photo(index=2, seed=0):
     """A photo-like RGB image of MNIST training digit `index` (a 4)."""
     rng = np.random.default_rng(seed)
-    images, labels = mnist_data.load_mnist()["train"]
+    images, labels = mnist_data.load_mnist(splits=("train",))["train"]
     digit = Image.fromarray(images[index].reshape(28, 28)).resize((300, 300), Image.Resampling.BICUBIC)
     digit = digit.rotate(8, resample=Image.Resampling.BICUBIC)
     ink = np.zeros((480, 640), np.float32)

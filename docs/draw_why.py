@@ -35,7 +35,7 @@ def main():
                    help="where to write the figure (default: %(default)s)")
     args = p.parse_args()
     params = reader.load(args.model)
-    images, labels = mnist_data.load_mnist()["test"]
+    images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     seven = images[int(np.flatnonzero(labels == 7)[0])]
     x = network.normalize(seven[None])  # (784, 1)
     C, c, T = reader.contributions(params, x)

@@ -89,3 +89,13 @@ def test_a_fifo_in_the_folder_is_refused_not_waited_on(tmp_path):
     result = run_script(GENERATE, cwd=tmp_path, timeout=60)
     assert_clean_error(result, "digit_3_sample_1.png", "not a regular file")
     assert sample_files(tmp_path / "test") == ["digit_3_sample_1.png"]
+
+
+def test_a_folder_with_only_the_test_split_is_enough(tmp_path, small_idx_dir):
+    """Only MNIST's test images are written, so only the test split's two IDX files are read:
+    a folder without the training files serves."""
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (small_idx_dir / name).unlink()
+    result = run_script(GENERATE, "--data", str(small_idx_dir), "--per-digit", "1", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert len(sample_files(tmp_path / "test")) == 10
