@@ -110,7 +110,7 @@ def load_mnist(source="bundled", data_dir=None, splits=SPLITS):
     """{"train": (images, labels), "test": (images, labels)} from the chosen source, of `splits`
     (both by default; from openml, both always: it is one download).
 
-    data_dir, when given, is a folder with the four IDX files and overrides source.
+    data_dir, when given, is a folder with the IDX files of those splits and overrides source.
     """
     if data_dir is not None:
         if not os.path.isdir(data_dir):
