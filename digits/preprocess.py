@@ -1682,17 +1682,17 @@ def to_digits(image, path="image", read=None):
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
     found, computer = ink_of(gray, path)
-    thick = thickened(found, computer)
+    thick = None  # the ink with its hairlines thickened, once asked for
     try:
         ink, _, line, turn = line_in(found, computer, path)
     except InputError as error:  # a hairline broken into dashes may make no line: looked at thickened
+        thick = thickened(found, computer)
         if thick is found:
             raise
         try:
             ink, _, line, turn = line_in(thick, computer, path)
         except InputError:
             raise error from None
-        found = thick  # looked at thickened already
     decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
     origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
     if line is None:  # an image this small holds one digit, as MNIST's do
@@ -1704,8 +1704,10 @@ def to_digits(image, path="image", read=None):
     try:
         if box is not None:  # the line read closer, its hairlines thickened
             closer = line_of(part, path, thicken=True)
-        elif thick is not found:  # the whole image's ink read again, its hairlines thickened
-            closer = (gray,) + line_in(thick, computer, path)
+        elif thick is None:  # the whole image's ink read again, if it has hairlines, thickened
+            thick = thickened(found, computer)
+            if thick is not found:
+                closer = (gray,) + line_in(thick, computer, path)
     except InputError:
         pass
     if closer is not None and closer[3] is not None:
