@@ -1220,7 +1220,7 @@ def slanted_as_mnist(mask, marks):
         return mask, marks, None
     moved = column_shifts(beyond, mask.shape[0])
     mask, marks = shear(mask.T, beyond).T, shear(marks.T, beyond).T
-    lefts = [np.flatnonzero((marks == k).any(axis=0))[0] for k in range(1, marks.max() + 1)]
+    lefts = [cols.start for _, cols in ndimage.find_objects(marks)]
     order = np.zeros(len(lefts) + 1, marks.dtype)
     order[1 + np.argsort(lefts, kind="stable")] = np.arange(1, len(lefts) + 1)
     return mask, order[marks], moved
@@ -1574,10 +1574,9 @@ def ink_of(gray, path="image"):
     computer = made_on_computer(gray)
     light = make_ink_light(gray)
     try:
-        ink = remove_background(light, path, computer)
+        return remove_background(light, path, computer), computer
     except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,
-        ink = remove_background(1 - light, path, computer)  # or there is none of either colour
-    return ink, computer
+        return remove_background(1 - light, path, computer), computer  # or there is none of either colour
 
 
 def thickened(ink, computer):
@@ -1596,22 +1595,22 @@ def hairline(ink, computer):
             and stroke_width(ndimage.zoom(ink, 2, order=1) >= 0.5) / 2 < THIN)
 
 
-def line_of(image, path="image", thicken=False):
-    """(gray, ink, made on a computer, line, turn) of an upright image: its grayscale at the
-    working size (to_gray), its ink (ink_of; with `thicken`, its hairlines thickened), and its
-    line of writing and how its ink was turned (line_in)."""
+def line_of(image, path="image"):
+    """(gray, made on a computer, ink, line, turn) of an upright image: its grayscale at the
+    working size (to_gray), whether it was made on a computer and its ink with its hairlines
+    thickened (ink_of, thickened), and its line of writing and how its ink was turned (line_in)."""
     gray = to_gray(image)
     ink, computer = ink_of(gray, path)
-    return (gray,) + line_in(thickened(ink, computer) if thicken else ink, computer, path)
+    return (gray, computer) + line_in(thickened(ink, computer), computer, path)
 
 
 def line_in(ink, computer, path="image"):
-    """(ink, made on a computer, line, turn) for the `ink` of an image (ink_of): its line of
-    writing as marks_in_line gives it (None for an image no larger than SMALL, which holds one
-    digit), and how the ink was turned: None, or (angle, shape before, shape after) for a row of
-    writing turned from level (tilt; a phone held askew), whose ink is turned level and looked at
-    again, `ink` and `line` then of the turned ink. Its edge is where the image's edge was, and
-    beyond it.
+    """(ink, line, turn) for the `ink` of an image (ink_of; `computer`: made on a computer): its
+    line of writing as marks_in_line gives it (None for an image no larger than SMALL, which
+    holds one digit), and how the ink was turned: None, or (angle, shape before, shape after) for
+    a row of writing turned from level (tilt; a phone held askew), whose ink is turned level and
+    looked at again, `ink` and `line` then of the turned ink. Its edge is where the image's edge
+    was, and beyond it.
 
     A photo whose line of writing is at least TIGHT of its height tall was cropped close to the
     writing. ink_mask judges a mark by whether it touches the image's edge (the sheet's edge) and
@@ -1622,7 +1621,7 @@ def line_in(ink, computer, path="image"):
     photo whose marks make no line of writing at all (InputError) with the image's height.
     """
     if max(ink.shape) <= SMALL:
-        return ink, computer, None, None
+        return ink, None, None
     mask = ink_mask(ink, paper=not computer)
     try:
         line, refused = marks_in_line(mask, path), None
@@ -1644,7 +1643,7 @@ def line_in(ink, computer, path="image"):
         margin = ink.shape[0] if line is None else line[2]
         mask = ink_mask(np.pad(ink, margin), paper=True)[margin:-margin, margin:-margin]
         line = marks_in_line(mask, path)
-    return ink, computer, line, turn
+    return ink, line, turn
 
 
 def closer_box(image, gray, bounds, height):
@@ -1684,13 +1683,13 @@ def to_digits(image, path="image", read=None):
     found, computer = ink_of(gray, path)
     thick = None  # the ink with its hairlines thickened, once asked for
     try:
-        ink, _, line, turn = line_in(found, computer, path)
+        ink, line, turn = line_in(found, computer, path)
     except InputError as error:  # a hairline broken into dashes may make no line: looked at thickened
         thick = thickened(found, computer)
         if thick is found:
             raise
         try:
-            ink, _, line, turn = line_in(thick, computer, path)
+            ink, line, turn = line_in(thick, computer, path)
         except InputError:
             raise error from None
     decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
@@ -1703,15 +1702,15 @@ def to_digits(image, path="image", read=None):
     part, closer = upright if box is None else upright.crop(box), None
     try:
         if box is not None:  # the line read closer, its hairlines thickened
-            closer = line_of(part, path, thicken=True)
+            closer = line_of(part, path)
         elif thick is None:  # the whole image's ink read again, if it has hairlines, thickened
             thick = thickened(found, computer)
             if thick is not found:
-                closer = (gray,) + line_in(thick, computer, path)
+                closer = (gray, computer) + line_in(thick, computer, path)
     except InputError:
         pass
     if closer is not None and closer[3] is not None:
-        gray, ink, computer, line, turn = closer
+        gray, _, ink, line, turn = closer
         origin = (0, 0) if box is None else (box[0] * decoded, box[1] * decoded)
         scale = decoded * part.size[0] / gray.shape[1]
     digits = read_line(ink, *line, read)
