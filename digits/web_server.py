@@ -319,6 +319,7 @@ class Exchange(tornado.web.RequestHandler):
         self.release()
 
     def on_connection_close(self):
+        super().on_connection_close()  # a body still being read never comes: the request ends here
         if not self.working:  # a client that leaves does not take its image off a worker's queue
             self.release()
 

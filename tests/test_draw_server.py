@@ -247,6 +247,27 @@ def test_ctrl_c_stops_the_server(trained_model, signum):
     assert out.strip().splitlines()[-1] == "Stopped." and err == ""
 
 
+def test_clients_that_hang_up_while_sending_an_image_leave_nothing_waiting_for_it(trained_model):
+    """Each of 300 clients sends the headers of an image and a part of it, then hangs up. Nothing
+    of them stays behind waiting for the rest of the image (each such request would hold memory
+    until the server stops, and then be logged as failed): the server stops with nothing to log."""
+    with serving(trained_model) as (process, url):
+        address = (urlsplit(url).hostname, urlsplit(url).port)
+        with contextlib.closing(socket.create_connection(address, timeout=30)) as first:
+            first.sendall(b"GET /model HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # the server warmed up
+            assert first.recv(100).startswith(b"HTTP/1.1 200")
+        for _ in range(300):
+            with contextlib.closing(socket.create_connection(address, timeout=30)) as client:
+                client.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                               b"Content-Length: 1000\r\n\r\n\x89PNG")
+        status, _, _ = request(address, "GET", "/model")  # the hang-ups are all seen before this answer
+        assert status == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and out.strip().splitlines()[-1] == "Stopped."
+    assert err == ""
+
+
 # Moments of the server's start: the event loop being made, the first line being printed, serving.
 @pytest.mark.parametrize("moment", ["_make_self_pipe", "print", "sleep"])
 def test_ctrl_c_at_any_moment_of_the_start_stops_the_server_cleanly(trained_model, moment):
