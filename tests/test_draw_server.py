@@ -253,14 +253,11 @@ def test_clients_that_hang_up_while_sending_an_image_leave_nothing_waiting_for_i
     until the server stops, and then be logged as failed): the server stops with nothing to log."""
     with serving(trained_model) as (process, url):
         address = (urlsplit(url).hostname, urlsplit(url).port)
-        with contextlib.closing(socket.create_connection(address, timeout=30)) as first:
-            first.sendall(b"GET /model HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # the server warmed up
-            assert first.recv(100).startswith(b"HTTP/1.1 200")
         for _ in range(300):
             with contextlib.closing(socket.create_connection(address, timeout=30)) as client:
                 client.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
                                b"Content-Length: 1000\r\n\r\n\x89PNG")
-        status, _, _ = request(address, "GET", "/model")  # the hang-ups are all seen before this answer
+        status, _, _ = request(address, "GET", "/model")  # and the server still answers
         assert status == 200
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
