@@ -94,6 +94,9 @@ HAND_COST = 3.0  # ... costs this much log-probability per such width beyond it,
 SHORT = 0.6  # a candidate digit less tall than this share of the line's height ...
 SHORT_ONE = 0.8  # ... or read as a 1 and less tall than this share (a 1 is a stroke as tall as the line) ...
 SHORT_COST = 5.0  # ... costs this much log-probability per line height below it
+OFF_LINE = 0.12  # a candidate digit whose middle lies farther than this share of the line's height
+                 # from the line's middle (its pieces' top to bottom) ...
+OFF_LINE_COST = 5.0  # ... costs this much log-probability per line height beyond (digits stand in a row)
 JOIN_COST = 1.0  # a candidate digit made of separate marks costs this much log-probability per join ...
 BROKEN = 0.05  # ... less, in proportion, across a gap narrower than this share of the line's height (a broken stroke)
 STEADY_ANGLES = (-10, 10)  # degrees: candidate digits are also read turned by these
@@ -1184,8 +1187,10 @@ def read_line(ink, labels, groups, height, read=None):
     WIDE_COST per line height it is wider than WIDE, SHORT_COST per line height it is shorter
     than SHORT (SHORT_ONE if it is read as a 1), JOIN_COST for each gap between separate marks
     it spans (in proportion across a gap narrower than BROKEN of the line's height: a stroke
-    broken by chalk or a pen running dry) and ROW_STROKES_COST per stroke its rows cross on
-    average beyond ROW_STROKES.
+    broken by chalk or a pen running dry), ROW_STROKES_COST per stroke its rows cross on
+    average beyond ROW_STROKES, and OFF_LINE_COST per line height its middle lies beyond OFF_LINE
+    from the middle of the line (a 9 whose stem a fine pen left apart from its loop is not a 0
+    over a 1).
     Each cut between candidates costs CUT_COST per stroke it crosses. A short piece between two
     others, the pen running on from one digit to the next, may be left out (links), and so may
     a short mark apart at either end of the line (a tick of a form's comb), and a run of them
@@ -1433,12 +1438,15 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     n = max(last for _, last, _ in spans) + 1
     widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
     heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
+    tops, bottoms = np.array([box[0] for _, _, box in spans]), np.array([box[2] for _, _, box in spans])
+    off_line = np.abs(tops + bottoms - tops.min() - bottoms.max()) / (2 * height)  # middle from the line's middle
     apart = np.where(crossings == 0, np.clip(gaps / (BROKEN * height), 0, 1), 0)  # joins paid across each cut
     joins = np.array([apart[first:last].sum() for first, last, _ in spans])
     short = np.where(probabilities.argmax(axis=1) == 1, SHORT_ONE, SHORT)
     scores = (np.log(probabilities.max(axis=1) + 1e-12) - WIDE_COST * np.maximum(widths - WIDE, 0)
               - SHORT_COST * np.maximum(short - heights, 0) - JOIN_COST * joins
-              - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0))
+              - ROW_STROKES_COST * np.maximum(row_strokes - ROW_STROKES, 0)
+              - OFF_LINE_COST * np.maximum(off_line - OFF_LINE, 0))
     steps = [(first, last, scores[k] - (CUT_COST * crossings[first - 1] if first else 0.0), k)
              for k, (first, last, _) in enumerate(spans)]
     outer = np.r_[1.0, apart, 1.0]  # outer[k]: the share of a join paid before piece k, all of it at the ends

@@ -124,6 +124,30 @@ def test_a_slanted_1_broken_in_the_middle_is_one_1(tmp_path, trained_model):
     assert answers_by_file(result) == {"01.png": "01", "10.png": "10"}, result.stdout
 
 
+def test_a_9_whose_stem_stands_apart_from_its_loop_is_a_9_not_a_0_over_a_1(tmp_path, trained_model):
+    """A fine pen, lifted or skipping, leaves a 9's stem apart from its loop: each reads well
+    alone (a 0 and a 1), but the 0 would stand in the top half of the line and the 1 in the
+    bottom: digits of a number stand side by side in one row. A 0 and a 1 that do are still two."""
+    for gap in (20, 30):
+        for pen in (4, 8):
+            image = Image.new("L", (400, 500), 255)
+            draw = ImageDraw.Draw(image)
+            draw.ellipse((130, 70, 270, 230), outline=0, width=pen)
+            draw.line([(270 + gap, 170), (245 + gap, 430)], fill=0, width=pen)
+            image.save(tmp_path / f"9_gap{gap}_pen{pen}.png")
+    for number, (loop, stick) in {"01": (60, 300), "10": (220, 90)}.items():
+        image = Image.new("L", (420, 400), 255)
+        draw = ImageDraw.Draw(image)
+        draw.ellipse((loop, 80, loop + 140, 320), outline=0, width=6)
+        draw.line([(stick + 20, 80), (stick, 320)], fill=0, width=6)
+        image.save(tmp_path / f"{number}.png")
+    result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
+    answers = answers_by_file(result)
+    assert {name: answer for name, answer in answers.items() if name.startswith("9_")} == {
+        f"9_gap{gap}_pen{pen}.png": "9" for gap in (20, 30) for pen in (4, 8)}, result.stdout
+    assert answers["01.png"] == "01" and answers["10.png"] == "10", result.stdout
+
+
 def test_a_light_wall_beside_a_dark_board_is_not_taken_for_chalk(tmp_path, trained_model):
     """A photo of chalk on a board that also shows the light wall beside it: the wall is light
     like the chalk, and a broad bar of it holds more light than the digits together."""
