@@ -112,6 +112,7 @@ def reading_score(reading, spans, probabilities, crossings, gaps, height, row_st
     the hand's digits) the cost of each digit wider than HAND_WIDE of it (best_cuts' docstring):
     the independent reference."""
     total = 0.0
+    line_middle = (min(box[0] for _, _, box in spans) + max(box[2] for _, _, box in spans)) / 2
     for k in reading:
         first, last, (top, left, bottom, right) = spans[k]
         if hand is not None:
@@ -122,6 +123,7 @@ def reading_score(reading, spans, probabilities, crossings, gaps, height, row_st
                                                 - (bottom - top) / height, 0)
                   - sum(join_cost(crossings, gaps, height, j) for j in range(first, last))
                   - preprocess.ROW_STROKES_COST * max(row_strokes[k] - preprocess.ROW_STROKES, 0)
+                  - preprocess.OFF_LINE_COST * max(abs((top + bottom) / 2 - line_middle) / height - preprocess.OFF_LINE, 0)
                   - (preprocess.CUT_COST * crossings[first - 1] if first else 0))
     for a, b in zip(reading, reading[1:]):  # pieces left out between two digits: one run
         first, last = spans[a][1] + 1, spans[b][0] - 1
