@@ -1436,9 +1436,8 @@ def best_cuts(spans, probabilities, crossings, gaps, height, row_strokes):
     costing HAND_COST per width beyond: two digits written over each other and read as one are
     half as wide again as the hand's digits or more."""
     n = max(last for _, last, _ in spans) + 1
-    widths = np.array([(box[3] - box[1]) / height for _, _, box in spans])
-    heights = np.array([(box[2] - box[0]) / height for _, _, box in spans])
-    tops, bottoms = np.array([box[0] for _, _, box in spans]), np.array([box[2] for _, _, box in spans])
+    tops, lefts, bottoms, rights = np.array([box for _, _, box in spans]).T
+    widths, heights = (rights - lefts) / height, (bottoms - tops) / height
     off_line = np.abs(tops + bottoms - tops.min() - bottoms.max()) / (2 * height)  # middle from the line's middle
     apart = np.where(crossings == 0, np.clip(gaps / (BROKEN * height), 0, 1), 0)  # joins paid across each cut
     joins = np.array([apart[first:last].sum() for first, last, _ in spans])
