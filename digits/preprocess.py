@@ -58,6 +58,7 @@ MIN_HEIGHT = 0.4  # marks less tall than this share of the tallest are dots and 
 STRAY = 0.3  # marks away from the line of digits with less than this share of the largest's ink are strays
 UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's height long under or over digits is none ...
 UNDER_ONE = 0.5  # ... and so is one at least this share long apart from a lone digit (underlines)
+SHARD = 0.12  # ... unless taking it away leaves a curved piece of its mark this share of that height tall
 THIN_LINE = 25  # a straight stroke taller than this many times its width is more likely a line of the paper than a 1
 ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
 RING_RAYS = 180  # a ring is followed along this many rays from its middle ...
@@ -809,6 +810,11 @@ def underlines(labels, objects, groups):
       than a dot lies on the line's other side (an 8's waist has the 8's lower half under it),
       and it runs on past the digit at both ends or, under it, ends clear of it at both ends
       (an underline may be no wider than its digit).
+    No level stroke is such a line if taking it away leaves a curved piece of its mark (not a
+    single straight stroke) from SHARD to MIN_HEIGHT of the tallest mark's height tall: a line
+    drawn under the writing leaves its digits whole, or a stem that crossed it a straight stub,
+    but a 3's bowl whose pen runs on level into the next digit, or a fat pen's level ink, leaves
+    pieces of a digit.
     Touching the digits, such a line makes one mark of them; apart, it joins the digit above it
     as a 5's bar does. A line touching a single digit stays: so do a 2's foot and a 7's bar.
     Apart from their digit, a 7's bar and a 5's flag end where its other strokes do, and a 4's
@@ -840,6 +846,11 @@ def ruling(labels, objects, k, line, length, tallest, long):
     level = level_strokes(own, length)
     if not level.any():
         return None
+    shards, _ = ndimage.label(own & ~level, structure=np.ones((3, 3)))
+    for label, (shard_rows, shard_cols) in enumerate(ndimage.find_objects(shards), 1):
+        if (SHARD * tallest <= shard_rows.stop - shard_rows.start < MIN_HEIGHT * tallest
+                and np.isfinite(extent(shards[shard_rows, shard_cols] == label)[0])):
+            return None  # a stroke of the writing itself, whose taking away breaks a digit
     stroke = np.zeros(labels.shape, bool)
     stroke[rows, cols] = level
     across = np.flatnonzero(stroke.any(axis=0))

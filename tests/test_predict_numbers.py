@@ -580,6 +580,27 @@ def test_a_7_underlined_no_wider_than_itself_is_read_as_a_7(tmp_path, trained_mo
     assert len(answers) == 8 and sum(answer == "7" for answer in answers.values()) >= 6, answers
 
 
+def test_a_foot_running_on_level_into_the_next_digit_is_no_underline(tmp_path, trained_model):
+    """32 written in one stroke along the bottom: the pen leaves the 3's lowest point and runs on,
+    level, into the 2's foot (pens 6 to 14 px, the digits 60 to 140 px apart). That level stroke
+    was taken for a line under the number and taken away, with the 2's foot: all nine read 37.
+    Taking it away leaves the end of the 3's bowl as a curved piece of a digit, which a line drawn
+    under a number does not."""
+    def arc(middle, radii, start, stop):
+        angles = np.radians(np.linspace(start, stop, 24))
+        return np.array(middle) + np.array(radii) * np.column_stack([np.cos(angles), np.sin(angles)])
+
+    three = [arc((80, 70), (30, 22), -150, 90), arc((80, 125), (34, 32), -90, 180)]  # its bowl ends curling up
+    for pen in (6, 10, 14):
+        for run in (60, 100, 140):
+            two = np.array([(120, 80), (140, 50), (175, 50), (185, 80), (120, 157), (200, 157)]) + (run, 0)
+            foot = np.array([(80, 157), (120 + run, 157)])
+            ink = photos.pen_image(three + [foot, two], (300 + run, 220), pen)
+            Image.fromarray(255 - (ink * 255).astype(np.uint8)).save(tmp_path / f"32_{pen}_{run}.png")
+    answers = answers_by_file(run_predict(tmp_path, cwd=tmp_path, model=trained_model))
+    assert len(answers) == 9 and all(answer == "32" for answer in answers.values()), answers
+
+
 def underlined(number, where, rng, reach=(8, 8), pen=6):
     """A PIL image of `number` written (tests/photos.py's written_digit, 90 px tall) with a line
     drawn `where`: "under" it a little apart, "touching" its lowest digit, or "over" it, from
