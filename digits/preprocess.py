@@ -108,7 +108,7 @@ HIGH = 1 / 3  # ... unless the cut is in this top share of it (a 7's bar, a 5's 
 ROW_STROKES = 2.0  # a digit's rows cross at most this many strokes on average (all but 0.3% of MNIST's) ...
 ROW_STROKES_COST = 4.0  # ... a candidate digit costs this much log-probability per stroke beyond it
 SMALL = 2 * SIZE  # an image no larger than this is taken to hold one digit
-TIGHT = 0.5  # a photo whose line of writing is at least this share of its height tall was cropped to it
+TIGHT = 0.5  # an image whose line of writing is at least this share of its height tall was cropped to it
 ROW_LENGTH = 2.5  # marks in a band this many times as long as it is wide are a row of writing ...
 TILT = SKEW  # degrees: ... which is turned level if it is turned by more than the paper's lines are looked for at ...
 MAX_TILT = 25  # ... and at most this
@@ -1630,13 +1630,14 @@ def line_in(ink, computer, path="image"):
     looked at again, `ink` and `line` then of the turned ink. Its edge is where the image's edge
     was, and beyond it.
 
-    A photo whose line of writing is at least TIGHT of its height tall was cropped close to the
-    writing. ink_mask judges a mark by whether it touches the image's edge (the sheet's edge) and
-    by the share of the image it runs across (a margin line, lines of the paper: runs a third
-    of the image long), and in a close crop a digit touches the edge, a 1 runs across most of
-    it and a digit's straight stroke is as long as a line of the paper. So the strokes of such a
-    photo are found again with a line's height of bare paper around its ink, and those of a
-    photo whose marks make no line of writing at all (InputError) with the image's height.
+    An image (a photo, or a drawing made on a computer) whose line of writing is at least TIGHT
+    of its height tall was cropped close to the writing. ink_mask judges a mark by whether it
+    touches the image's edge (the sheet's edge) and by the share of the image it runs across (a
+    margin line, lines of the paper: runs a third of the image long), and in a close crop a
+    digit touches the edge, a 1 runs across most of it and a digit's straight stroke is as long
+    as a line of the paper. So the strokes of such an image are found again with a line's height
+    of bare background around its ink, and those of a photo whose marks make no line of writing
+    at all (InputError) with the image's height.
     """
     if max(ink.shape) <= SMALL:
         return ink, None, None
@@ -1657,9 +1658,9 @@ def line_in(ink, computer, path="image"):
             pass
     if computer and refused:
         raise refused
-    if not computer and (line is None or line[2] >= TIGHT * ink.shape[0]):
+    if line is None or line[2] >= TIGHT * ink.shape[0]:
         margin = ink.shape[0] if line is None else line[2]
-        mask = ink_mask(np.pad(ink, margin), paper=True)[margin:-margin, margin:-margin]
+        mask = ink_mask(np.pad(ink, margin), paper=not computer)[margin:-margin, margin:-margin]
         line = marks_in_line(mask, path)
     return ink, line, turn
 
