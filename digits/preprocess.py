@@ -846,7 +846,8 @@ def ruling(labels, objects, k, line, length, tallest, long):
     level = level_strokes(own, length)
     if not level.any():
         return None
-    shards, _ = ndimage.label(own & ~level, structure=np.ones((3, 3)))
+    remains = own & ~level  # the rest of the mark, once the level strokes are gone
+    shards, _ = ndimage.label(remains, structure=np.ones((3, 3)))
     for label, (shard_rows, shard_cols) in enumerate(ndimage.find_objects(shards), 1):
         if (SHARD * tallest <= shard_rows.stop - shard_rows.start < MIN_HEIGHT * tallest
                 and np.isfinite(extent(shards[shard_rows, shard_cols] == label)[0])):
@@ -871,7 +872,7 @@ def ruling(labels, objects, k, line, length, tallest, long):
     past = stroke_width(own)
     beyond = (min(start for start, _ in digits) - across[0] >= past,
               across[-1] + 1 - max(stop for _, stop in digits) >= past)
-    rest = np.flatnonzero((own & ~level).any(axis=1))
+    rest = np.flatnonzero(remains.any(axis=1))
     apart = rest.size == 0 or rest[-1] - rest[0] < MIN_HEIGHT * tallest  # the mark is the line alone
     free = ends_free(stroke, np.isin(parts, [label for label, *_ in on]), past)
     if len(digits) == 1 and apart:  # a line apart from a single digit
