@@ -59,19 +59,11 @@ def parse_args(argv=None):
     p.add_argument("--serve", action="store_true",
                    help="instead of reading files, serve a web page to draw digits on and watch "
                         "the network answer as you draw")
-    p.add_argument("--host", default=None,
-                   help="with --serve: the IPv4 address or host name to listen on (default: "
-                        "127.0.0.1, this computer only; 0.0.0.0 opens the page to your network)")
-    p.add_argument("--port", type=cli.port_number, default=None,
-                   help="with --serve: the port to listen on (default: 8000; 0 picks a free one)")
+    cli.add_page_options(p, "--serve", 8000)
     args = p.parse_args(argv)
     if args.top > 10:
         p.error(f"argument --top: at most 10 digits exist, got {args.top}")
-    for option in ("host", "port"):
-        if getattr(args, option) is not None and not args.serve:
-            p.error(f"argument --{option}: is for the drawing page; add --serve")
-    args.host = "127.0.0.1" if args.host is None else args.host
-    args.port = 8000 if args.port is None else args.port
+    cli.check_page_options(p, args, "--serve", "drawing page", 8000)
     if args.json and args.show:
         p.error("argument --show: --json prints JSON only; leave out one of --show and --json")
     if args.serve and (args.images or args.json or args.show or args.top > 1 or args.why):
@@ -237,11 +229,8 @@ def serve(args, params, meta):
     info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw, "test_accuracy": accuracy}
     server = web_server.make_server(args.host, args.port, web_server.drawing_page(answer, info))
     try:
-        port = server.server_address[1]
-        everywhere = args.host in ("", "0.0.0.0")
-        print(f"Drawing page: http://{'127.0.0.1' if everywhere else args.host}:{port}/", flush=True)
-        if everywhere:
-            print("Listening on all of this computer's addresses: other computers can open the page too.")
+        address, *more = cli.page_address(args.host, server.server_address[1])
+        print(f"Drawing page: {address}", *more, sep="\n", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         server.serve_forever(stopped_by)
     finally:

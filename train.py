@@ -79,20 +79,12 @@ def parse_args(argv=None):
     p.add_argument("--watch", action="store_true",
                    help="serve a page that shows the network while it learns: loss and accuracy, the "
                         "weights W1, the confusion matrix, test digits; with a Stop button")
-    p.add_argument("--host", default=None,
-                   help="with --watch: the IPv4 address or host name to listen on (default: 127.0.0.1, "
-                        "this computer only; 0.0.0.0 lets other computers open the page)")
-    p.add_argument("--port", type=cli.port_number, default=None,
-                   help="with --watch: the port to listen on (default: 8001; 0 picks a free one)")
+    cli.add_page_options(p, "--watch", 8001)
     p.add_argument("--quiet", action="store_true",
                    help="no progress output while training; print only the results")
     args = p.parse_args(argv)
     mnist_data.check_source_arguments(p, args)
-    for option in ("host", "port"):
-        if getattr(args, option) is not None and not args.watch:
-            p.error(f"argument --{option}: is for the training page; add --watch")
-    args.host = "127.0.0.1" if args.host is None else args.host
-    args.port = 8001 if args.port is None else args.port
+    cli.check_page_options(p, args, "--watch", "training page", 8001)
     return args
 
 
@@ -163,11 +155,8 @@ def open_watch(args):
     from digits import watch
 
     page = watch.open_watch(args.host, args.port, args.epochs)
-    everywhere = args.host in ("", "0.0.0.0")
-    print(f"Training page: http://{'127.0.0.1' if everywhere else args.host}:"
-          f"{page.server.server_address[1]}/", flush=True)
-    if everywhere:
-        print("Listening on all of this computer's addresses: other computers can open the page too.")
+    address, *more = cli.page_address(args.host, page.server.server_address[1])
+    print(f"Training page: {address}", *more, sep="\n", flush=True)
     return page
 
 

@@ -167,6 +167,35 @@ class ArgumentParser(argparse.ArgumentParser):
         fail(self.prog, f"{message} (see: python {self.prog} --help)", code=2)
 
 
+def add_page_options(parser, switch, port):
+    """--host and --port for the page a script serves with `switch` (--serve, --watch) on `port`."""
+    parser.add_argument("--host", default=None,
+                        help=f"with {switch}: the IPv4 address or host name to listen on (default: 127.0.0.1, "
+                             "this computer only; 0.0.0.0 lets other computers open the page)")
+    parser.add_argument("--port", type=port_number, default=None,
+                        help=f"with {switch}: the port to listen on (default: {port}; 0 picks a free one)")
+
+
+def check_page_options(parser, args, switch, page, port):
+    """--host and --port only with `switch` (the option that serves the page named `page`); their
+    defaults, 127.0.0.1 and `port`, filled in."""
+    for option in ("host", "port"):
+        if getattr(args, option) is not None and not getattr(args, switch.lstrip("-")):
+            parser.error(f"argument --{option}: is for the {page}; add {switch}")
+    args.host = "127.0.0.1" if args.host is None else args.host
+    args.port = port if args.port is None else args.port
+
+
+def page_address(host, port):
+    """The lines that tell where a page served on `host` and `port` opens: its address on this
+    computer, and whether other computers can open it too."""
+    everywhere = host in ("", "0.0.0.0")
+    lines = [f"http://{'127.0.0.1' if everywhere else host}:{port}/"]
+    if everywhere:
+        lines.append("Listening on all of this computer's addresses: other computers can open the page too.")
+    return lines
+
+
 def positive_int(text):
     """argparse type: a whole number >= 1."""
     return whole_number(text, 1)

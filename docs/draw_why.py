@@ -4,7 +4,6 @@
     python docs/draw_why.py [--model model_mnist.npz]
 """
 
-import argparse
 import os
 import sys
 
@@ -29,7 +28,7 @@ def signed(ax, values, title):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = cli.ArgumentParser(prog="docs/draw_why.py", description=__doc__.splitlines()[0])
     p.add_argument("--model", default="model_mnist.npz", help="model file (default: %(default)s)")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "why.png"),
                    help="where to write the figure (default: %(default)s)")
@@ -63,4 +62,4 @@ def main():
 
 
 if __name__ == "__main__":
-    cli.run_main("draw_why.py", main)
+    cli.run_main("docs/draw_why.py", main)

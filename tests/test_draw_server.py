@@ -203,6 +203,10 @@ def test_a_stalled_client_does_not_hold_up_others(server, test_pngs):
         assert predict(server, test_pngs[1][0], timeout=5)["digit"] == test_pngs[1][1]
 
 
+# What the server holds (its sockets, memory and threads) is read from Linux's /proc.
+needs_proc = pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's /proc")
+
+
 def listening_addresses(port):
     """The IPv4 addresses with a socket listening on `port`, from /proc/net/tcp."""
     addresses = []
@@ -215,11 +219,21 @@ def listening_addresses(port):
     return addresses
 
 
+@needs_proc
 def test_listens_on_localhost_only_by_default(trained_model):
     with serving(trained_model) as (_, url):
         address = urlsplit(url)
         assert address.hostname == "127.0.0.1"
         assert listening_addresses(address.port) == ["127.0.0.1"]
+
+
+def test_listening_on_all_addresses_says_so_and_gives_this_computers_address(trained_model):
+    with serving(trained_model, "--host", "0.0.0.0") as (process, url):
+        second_line = process.stdout.readline()
+        address = urlsplit(url)
+        assert address.hostname == "127.0.0.1"  # an address a browser on this computer opens
+        assert second_line.startswith("Listening on all of this computer's addresses")
+        assert request((address.hostname, address.port), "GET", "/")[0] == 200
 
 
 def test_the_model_is_read_once_at_start(tmp_path, trained_model, test_pngs):
@@ -435,6 +449,7 @@ def process_status(pid, field):
     return int(value) / 1024 if field.startswith("Vm") else int(value)
 
 
+@needs_proc
 def test_large_images_sent_at_once_keep_memory_bounded(trained_model):
     """16 clients at once send a 70 KB PNG that decodes to 4000x4000 RGBA (64 MB)."""
     big = png_bytes(Image.new("RGBA", (4000, 4000), (0, 0, 0, 0)))
@@ -453,6 +468,7 @@ def test_large_images_sent_at_once_keep_memory_bounded(trained_model):
         assert peak < 400
 
 
+@needs_proc
 @pytest.mark.slow
 def test_slow_and_idle_connections_do_not_crowd_out_others(trained_model, test_pngs):
     """2,000 connections that send half a request and wait; normal requests are still answered."""
@@ -488,6 +504,7 @@ def closed_without_answer(server, data):
         return True
 
 
+@needs_proc
 def test_huge_headers_are_refused_without_holding_them(trained_model, test_pngs):
     with server_process(trained_model) as (pid, address):
         headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(6000))  # 6 MB
@@ -660,6 +677,7 @@ def test_control_characters_in_a_request_are_escaped_in_the_log(capsys):
     assert "\x9b" not in log and '"GET /\\x9b2J\\x9b31m HTTP/1.1" 404' in log
 
 
+@needs_proc
 def test_images_beyond_those_the_server_can_take_are_refused_as_they_arrive(trained_model):
     """50 clients send a 4000x4000 PNG at once: 2 decode, 8 wait, the rest get 503 at once."""
     big = png_bytes(Image.new("L", (4000, 4000), 255))

@@ -142,6 +142,13 @@ def test_the_page_answers_only_its_own_host_and_page(tmp_path):
         assert process.wait(timeout=60) == 130
 
 
+def test_listening_on_all_addresses_says_so_and_gives_this_computers_address(tmp_path):
+    with training(tmp_path, "--host", "0.0.0.0", *ENDLESS) as (process, server, _):
+        assert server[0] == "127.0.0.1"
+        assert process.stdout.readline().startswith("Listening on all of this computer's addresses")
+        assert request(server, "GET", "/")[0] == 200
+
+
 def test_a_port_in_use_is_reported_before_the_data_is_loaded(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
