@@ -38,7 +38,8 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black. Framed
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
     the same writing on the same sheet, framed far or close, turned, with a line of print,
-    underlined or ringed, or written in a fine pen, wide or slanted.
+    underlined or ringed, or written in a fine pen, wide or slanted, or its 1s and 7s formed
+    otherwise.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]
@@ -161,9 +162,9 @@ def main():
                         "more (turned), with a line of print on the sheet above or below the writing (printed), or "
                         "underlined or written under a line, once or twice (underlined), with a ring drawn "
                         "around the writing (ringed), written on paper in a fine pen (fine), with its digits "
-                        f"{photos.WIDE_HAND[0]}-{photos.WIDE_HAND[1]} times their natural width (wide), or "
+                        f"{photos.WIDE_HAND[0]}-{photos.WIDE_HAND[1]} times their natural width (wide), "
                         f"slanted {photos.SLANTED_HAND[0]}-{photos.SLANTED_HAND[1]} columns per row either way "
-                        "(slanted); "
+                        "(slanted), or with its 1s written with a long flag and its 7s crossed (abroad); "
                         "images made on a computer are the same in all (default: %(default)s)")
     p.add_argument("--folder", default=None,
                    help="a new or empty folder to write the images to and keep them in (default: a temporary folder)")

@@ -51,7 +51,7 @@ SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / heigh
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
 # how the photo is taken, and what else is on the sheet
-FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide", "slanted")
+FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide", "slanted", "abroad")
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
@@ -108,6 +108,18 @@ FORMS = {
 }
 
 
+# How much of Europe and Latin America forms a 1 and a 7 (framed `abroad`): the 1 with a long flag,
+# the 7 crossed so as not to be taken for it; one form for each of FORMS' forms of the digit.
+ABROAD = {
+    1: [[[(0.0, 0.4), (0.65, 0.0), (0.6, 1.0)]],
+        [[(0.1, 0.3), (0.65, 0.0), (0.6, 1.0)]],
+        [[(0.0, 0.4), (0.65, 0.0), (0.6, 1.0)], [(0.15, 1.0), (1.0, 1.0)]]],
+    7: [[[(0.0, 0.03), (1.0, 0.0), (0.42, 1.0)], [(0.3, 0.55), (0.88, 0.5)]],
+        [[(0.0, 0.03), (1.0, 0.0), (0.5, 1.0)], [(0.28, 0.5), (0.9, 0.48)]],
+        [[(0.05, 0.15), (0.05, 0.02), (1.0, 0.0), (0.6, 0.5), (0.45, 1.0)], [(0.25, 0.55), (0.85, 0.5)]]],
+}
+
+
 def smooth(points, rounds):
     """The polyline cut at its corners `rounds` times (Chaikin): a curve through the same shape."""
     for _ in range(rounds):
@@ -119,13 +131,18 @@ def smooth(points, rounds):
     return points
 
 
-def written_strokes(digit, rng):
+def written_strokes(digit, rng, abroad=False):
     """[(n, 2) arrays] of one digit formed as a person forms it: unit box, points jittered, curves
-    smoothed (angular hands keep their corners)."""
+    smoothed (angular hands keep their corners); `abroad`, a 1 or a 7 formed as ABROAD says, its
+    points jittered from a stream of their own, so that `rng` moves on as it would have."""
     forms = FORMS[digit]
-    strokes = forms[rng.integers(len(forms))]
+    form = int(rng.integers(len(forms)))
     rounds = int(rng.integers(0, 4))
-    return [smooth(np.array(s, float) + rng.normal(0, 0.035, (len(s), 2)), rounds) for s in strokes]
+    strokes = [smooth(np.array(s, float) + rng.normal(0, 0.035, (len(s), 2)), rounds) for s in forms[form]]
+    if abroad and digit in ABROAD:
+        own = stream_of_its_own(rng)
+        strokes = [smooth(np.array(s, float) + own.normal(0, 0.035, (len(s), 2)), rounds) for s in ABROAD[digit][form]]
+    return strokes
 
 
 def pen_image(strokes, size, pen_width, scale=4):
@@ -144,9 +161,10 @@ def pen_image(strokes, size, pen_width, scale=4):
     return np.asarray(canvas.resize(size, Image.Resampling.BOX), np.float32) / 255
 
 
-def written_digit(digit, height, width_factor, slant, pen_width, rng):
-    """(image, strokes in its pixels) of a digit written stroke by stroke, `height` px tall."""
-    unit = written_strokes(digit, rng)
+def written_digit(digit, height, width_factor, slant, pen_width, rng, abroad=False):
+    """(image, strokes in its pixels) of a digit written stroke by stroke, `height` px tall
+    (`abroad`: see written_strokes)."""
+    unit = written_strokes(digit, rng, abroad)
     if digit == 1:  # a stick is narrow; a 1 with a flag or a base is as wide as they are
         natural = 0.12 if sum(len(s) for s in unit) <= 2 else 0.35
     else:
@@ -187,10 +205,12 @@ def redrawn_mnist(image, height, width_factor, slant, pen_width):
     return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], [ends]
 
 
-def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS, slanted=False):
+def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS, slanted=False,
+                abroad=False):
     """(ink image in [0, 1], label string) of `count` digits written in a row by one hand, its
     digits `widths` (least, most) times their natural width, slanting up to HAND_SLANT either way
-    or, `slanted`, by SLANTED_HAND (the same draw, further); how they were written goes into the
+    or, `slanted`, by SLANTED_HAND (the same draw, further), its 1s and 7s formed as ABROAD says if
+    `abroad` (in the written hand: MNIST's digits are MNIST's); how they were written goes into the
     dict `record`, if given: the hand ("mnist" or "written"), its width factor and slant, the
     spacing (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the
     digits' height."""
@@ -207,7 +227,7 @@ def handwriting(rng, images, labels, count, height, pen_width, record=None, widt
         h = height * rng.uniform(0.88, 1.12)
         w = width_factor * rng.uniform(0.85, 1.15)
         if hand == "written":
-            pieces.append(written_digit(int(labels[i]), h, w, slant + rng.normal(0, 0.05), pen_width, rng))
+            pieces.append(written_digit(int(labels[i]), h, w, slant + rng.normal(0, 0.05), pen_width, rng, abroad))
         else:
             pieces.append(redrawn_mnist(images[i], h, w, slant + rng.normal(0, 0.05), pen_width))
     gaps = [rng.uniform(*spacing) * height for _ in pieces[1:]] + [0]
@@ -292,8 +312,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     ring drawn around the writing in the same pen, through its first and last digits or clear of
     them: ringed) or `fine` (on paper, the pen FINE of the digits' height wide, at least 1 px) or
     `wide` (the digits WIDE_HAND times their natural width) or `slanted` (the hand's slant
-    SLANTED_HAND either way); it does not change an image made on a computer. `record`: see
-    handwriting."""
+    SLANTED_HAND either way) or `abroad` (its 1s and 7s formed as ABROAD says); it does not change
+    an image made on a computer. `record`: see handwriting."""
     if family == "screen":
         return screen_image(rng, images, labels, count, record)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
@@ -307,7 +327,8 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     if framing == "fine" and family != "board":  # drawn from a stream of its own, as an underline is
         pen_width = max(1.0, stream_of_its_own(rng).uniform(*FINE) * digit_height)
     widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
-    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths, framing == "slanted")
+    ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths, framing == "slanted",
+                             framing == "abroad")
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is

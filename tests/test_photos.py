@@ -63,7 +63,7 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
                                         size=(600, 450), framing=framing, record=records[framing])
              for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed, underlined, ringed, fine, wide, slanted = (
+    normal, far, close, turned, printed, underlined, ringed, fine, wide, slanted, abroad = (
         Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
@@ -103,6 +103,22 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     assert abs(upright["slant"]) <= photos.HAND_SLANT <= abs(leaning["slant"]) <= photos.SLANTED_HAND[1], records
     assert np.sign(upright["slant"]) == np.sign(leaning["slant"]) and upright["hand"] == leaning["hand"], records
     assert slanted.size == normal.size and np.abs(np.subtract(slanted.convert("L"), normal.convert("L"), dtype=np.float32)).max() > 60
+    assert abroad.size == normal.size and records["abroad"] == records["normal"]  # the same hand, the same draw
+
+
+def test_framed_abroad_a_1_has_a_long_flag_and_a_7_is_crossed_and_the_rest_is_drawn_as_before():
+    for seed in range(20):
+        for digit in range(10):
+            home, away = np.random.default_rng(seed), np.random.default_rng(seed)
+            strokes, abroad = photos.written_strokes(digit, home), photos.written_strokes(digit, away, abroad=True)
+            assert home.random() == away.random()  # the draws that follow are those of the normal photo
+            if digit == 1:  # the flag starts at the far left, well below the top
+                start = abroad[0][0]
+                assert start[0] < 0.25 and start[1] > 0.2, abroad
+            elif digit == 7:  # a bar across the stem
+                assert len(abroad) == 2 and abroad[-1][:, 1].min() > 0.35, abroad
+            else:
+                assert all(np.array_equal(a, b) for a, b in zip(strokes, abroad)) and len(strokes) == len(abroad)
 
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
