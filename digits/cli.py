@@ -1,4 +1,5 @@
-"""What the three scripts share at their edge: the error a user sees, and safe file writes."""
+"""What the scripts share at their edge: the error a user sees, safe file writes, and the options
+and address of the pages they serve."""
 
 import argparse
 import math
