@@ -229,8 +229,7 @@ def serve(args, params, meta):
     info = {"model": args.model, "hidden": params["W1"].shape[0], "raw": args.raw, "test_accuracy": accuracy}
     server = web_server.make_server(args.host, args.port, web_server.drawing_page(answer, info))
     try:
-        address, *more = cli.page_address(args.host, server.server_address[1])
-        print(f"Drawing page: {address}", *more, sep="\n", flush=True)
+        print(cli.page_address("Drawing page", args.host, server.server_address[1]), flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         server.serve_forever(stopped_by)
     finally:

@@ -155,8 +155,7 @@ def open_watch(args):
     from digits import watch
 
     page = watch.open_watch(args.host, args.port, args.epochs)
-    address, *more = cli.page_address(args.host, page.server.server_address[1])
-    print(f"Training page: {address}", *more, sep="\n", flush=True)
+    print(cli.page_address("Training page", args.host, page.server.server_address[1]), flush=True)
     return page
 
 

@@ -187,14 +187,14 @@ def check_page_options(parser, args, switch, page, port):
     args.port = port if args.port is None else args.port
 
 
-def page_address(host, port):
-    """The lines that tell where a page served on `host` and `port` opens: its address on this
+def page_address(page, host, port):
+    """What to print of the page named `page` served on `host` and `port`: where it opens on this
     computer, and whether other computers can open it too."""
     everywhere = host in ("", "0.0.0.0")
-    lines = [f"http://{'127.0.0.1' if everywhere else host}:{port}/"]
+    text = f"{page}: http://{'127.0.0.1' if everywhere else host}:{port}/"
     if everywhere:
-        lines.append("Listening on all of this computer's addresses: other computers can open the page too.")
-    return lines
+        text += "\nListening on all of this computer's addresses: other computers can open the page too."
+    return text
 
 
 def positive_int(text):
