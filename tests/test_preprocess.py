@@ -438,6 +438,26 @@ def test_strokes_are_redrawn_with_a_round_pen_as_binary_morphology_does(seed):
         np.testing.assert_allclose(drawn, ndimage.uniform_filter(expected.astype(np.float32), 3), atol=1e-6)
 
 
+def test_stroke_width_is_twice_the_area_over_the_outline_that_binary_erosion_leaves():
+    """A bar w px wide and long is about w wide; every mark's width is 2 area / (area - what
+    scipy's erosion by the 4-neighbour cross keeps), the image's outside counting as background."""
+    bar = np.zeros((300, 20), bool)
+    bar[:, 5:11] = True  # 6 px wide, running off the top and bottom of the image
+    assert preprocess.stroke_width(bar) == pytest.approx(6, rel=0.02)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        shape = tuple(rng.integers(2, 60, 2))
+        mask = ndimage.uniform_filter(rng.random(shape), int(rng.integers(1, 6))) > rng.uniform(0.3, 0.7)
+        labels, count = ndimage.label(mask)
+        kept = np.bincount(labels[ndimage.binary_erosion(mask)], minlength=count + 1)
+        area = np.bincount(labels.ravel(), minlength=count + 1)
+        expected = 2 * area / np.maximum(area - kept, 1)
+        expected[0] = 0
+        np.testing.assert_array_equal(preprocess.stroke_widths(labels, count), expected)
+        whole = 2 * mask.sum() / max(mask.sum() - ndimage.binary_erosion(mask).sum(), 1)
+        assert preprocess.stroke_width(mask) == whole
+
+
 @pytest.mark.parametrize("slant", [-0.6, -0.2, 0.3, 0.7])
 def test_a_slanted_narrow_0_is_made_upright(slant):
     """A narrow ring (a 0) whose rows are moved sideways by `slant` columns per row stands upright
