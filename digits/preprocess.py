@@ -59,7 +59,8 @@ STRAY = 0.3  # marks away from the line of digits with less than this share of t
 UNDERLINE = 1.0  # a level stroke at least this share of the tallest mark's height long under or over digits is none ...
 UNDER_ONE = 0.5  # ... and so is one at least this share long apart from a lone digit (underlines)
 SHARD = 0.12  # ... unless taking it away leaves a curved piece of its mark this share of that height tall
-THIN_LINE = 25  # a straight stroke taller than this many times its width is more likely a line of the paper than a 1
+THIN_LINE = 25  # a straight stroke taller than this many times its width is more likely a line of the paper than a 1 ...
+NEARLY_STRAIGHT = 0.05  # ... and so is a mark bent by no more than this share of its height, with as little ink
 ROW = 0.6  # two marks one above the other, each at least this share of the tallest's height, are two rows
 RING_RAYS = 180  # a ring is followed along this many rays from its middle ...
 RING_REACH = 1.6  # ... out to this many times the ellipse of the mark's moments
@@ -765,29 +766,41 @@ def writing_anchor(labels, groups, ink, heights, middles):
     may hold more ink than any one digit, but not more than the digits together).
 
     A line weighs its ink times the fourth power of its height: the ink-weighted mean height of
-    its marks other than single straight strokes (extent) that are wider than tall (a pen lying
-    on the sheet) or more than THIN_LINE times as tall as their stroke is wide (a margin line),
-    or if all of them are such, the median height of the other marks looked at (of all, if there
-    are none). The writing photographed is larger than a line of print on the same page, whose
-    many small letters may hold more ink than a digit: as the ink of marks of one shape grows
-    with the square of their size, a line of them weighs their number times the sixth power of
-    their size, and thirty letters half as tall as a digit weigh half as much as it. A straight
-    stroke that cannot be a 1 is not taller for it: it weighs its ink as a line of the marks'
-    typical height would."""
+    its marks other than lines and pens, or if all of them are such, the median height of the
+    other marks looked at (of all, if there are none). A pen lying on the sheet is a single
+    straight stroke (extent) wider than tall; a line (a margin line, a piece of a squared sheet's
+    line, the lit edge of a board) is a single straight stroke more than THIN_LINE times as tall
+    as its stroke is wide, or any mark bent from straight by no more than NEARLY_STRAIGHT of its
+    height (bend) with less ink than a stroke 1 / THIN_LINE of its height wide along it (its
+    stroke width may be blurred or broken by noise). The writing photographed is larger than a
+    line of print on the same page, whose many small letters may hold more ink than a digit: as
+    the ink of marks of one shape grows with the square of their size, a line of them weighs
+    their number times the sixth power of their size, and thirty letters half as tall as a digit
+    weigh half as much as it. A line or a pen is not taller for it: it weighs as a line of the
+    marks' typical height would. Where two marks or more that may be digits stand in a row, a
+    line that is not a single straight stroke (and so no 1) and is more than 1 / MIN_HEIGHT times
+    as tall as their typical mark (no digit of their row) weighs only the ink of a piece that
+    tall: a board's edge may hold as much ink as a small number beside it."""
     candidates = np.argsort(-ink, kind="stable")[:MAX_MARKS]
     lines = {k: on_line(heights, middles, k) for k in candidates}
     line_ink = {k: ink[line].sum() for k, line in lines.items()}
-    sized = np.zeros(len(groups), bool)  # not a straight stroke that cannot be a 1
+    sized = np.zeros(len(groups), bool)  # neither a line nor a pen
+    bent_line = np.zeros(len(groups), bool)  # a line that is not a single straight stroke: no 1
     for k in candidates:
         top, left, bottom, right, own = groups[k]
         own = np.isin(labels[top:bottom, left:right], own)
-        width = right - left
-        sized[k] = np.isfinite(extent(own)[0]) or width <= heights[k] <= THIN_LINE * stroke_width(own)
+        width, stroke, straight = right - left, stroke_width(own), np.isinf(extent(own)[0])
+        line = bend(own) <= NEARLY_STRAIGHT * heights[k] and THIN_LINE * ink[k] < heights[k] ** 2
+        sized[k] = not line and (not straight or width <= heights[k] <= THIN_LINE * stroke)
+        bent_line[k] = line and not straight
     typical = np.median(heights[candidates[sized[candidates]]] if sized.any() else heights[candidates])
+    row = any(np.count_nonzero(lines[k] & sized) >= 2 for k in candidates if sized[k])  # of marks that may be digits
+    taller = bent_line & row & (MIN_HEIGHT * heights > typical)  # too tall to be a digit of that row
+    weighed = np.where(taller, ink * typical / heights, ink)  # such a line's ink along a typical height
 
     def weight(k):
         on = lines[k] & sized
-        return line_ink[k] * (np.average(heights[on], weights=ink[on]) if on.any() else typical) ** 4
+        return weighed[lines[k]].sum() * (np.average(heights[on], weights=ink[on]) if on.any() else typical) ** 4
 
     line = lines[max(candidates, key=lambda k: (weight(k), ink[k]))]
     return max(candidates[line[candidates]], key=lambda k: (line_ink[k], ink[k]))
@@ -1158,8 +1171,14 @@ def extent(own):
     stroke (spread no more than a stroke's, no loop): a 0 or 7 written narrow may be widened, a 1
     not (unless it bulges: read_masks)."""
     width, height = box_size(own)
-    stick = spread(own) - stroke_width(own) / np.sqrt(12) <= STICK * height and not holes(own, PINHOLE).any()
+    stick = bend(own) <= STICK * height and not holes(own, PINHOLE).any()
     return (np.inf if stick else width), height
+
+
+def bend(own):
+    """How far in px the strokes in `own` spread across their longest axis beyond a straight
+    stroke of their width (spread): 0 for a straight stroke, a tenth to a sixth of its height for a 0."""
+    return spread(own) - stroke_width(own) / np.sqrt(12)
 
 
 def holes(own, smallest):

@@ -160,6 +160,35 @@ def test_a_light_wall_beside_a_dark_board_is_not_taken_for_chalk(tmp_path, train
     assert answer.get("number") == "47", answer
 
 
+def test_the_lit_edge_of_a_board_beside_a_small_number_is_not_taken_for_the_writing(tmp_path, trained_model):
+    """Chalk digits 50 px tall on a board whose frame shows as a light strip 5 px wide, slightly
+    bent, four times as tall as they are and with more ink than the digits together; a hole in
+    the strip (noise) keeps it from counting as a single straight stroke. It was taken for the
+    writing and each image was read as 1. A lone 1 in a fine pen, straight or bent a little, with
+    dots of ink beside it, is still read as 1: a 1 is not a line for being thin."""
+    numbers = ("447", "70", "42", "17")
+    for number in numbers:
+        chalk = Image.eval(browser.drawing(browser.written_narrow(number, 0.45, 100), width=100 * len(number) + 60),
+                           lambda v: 255 - v)
+        board = Image.new("L", (640, 640), 40)
+        board.paste(Image.eval(chalk.resize((round(chalk.width * 50 / chalk.height), 50)), lambda v: 40 + v * 190 // 255),
+                    (200, 380))
+        draw = ImageDraw.Draw(board)
+        draw.line((605, 180, 609, 280, 604, 390), fill=150, width=5, joint="curve")
+        draw.rectangle((606, 228, 608, 231), fill=40)
+        board.save(tmp_path / f"{number}.png")
+    for name, stem, dots in (("straight", (250, 130, 250, 240), 1), ("bent", (255, 130, 249, 185, 253, 240), 2)):
+        sheet = Image.new("L", (512, 384), 235)
+        draw = ImageDraw.Draw(sheet)
+        draw.line(stem, fill=30, width=2, joint="curve")
+        for k in range(dots):
+            draw.ellipse((380 + 40 * k, 300, 388 + 40 * k, 308), fill=30)
+        sheet.save(tmp_path / f"1_{name}.png")
+    result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
+    assert answers_by_file(result) == {**{f"{n}.png": n for n in numbers}, "1_straight.png": "1", "1_bent.png": "1"}, \
+        result.stdout
+
+
 def test_pencil_on_a_sheet_lying_on_a_dark_table_is_read_as_dark_ink(tmp_path, trained_model):
     """A photo of a sheet that lies wholly on a dark table, written on in pencil: the pencil is
     lighter than halfway between the table and the paper, and the sheet is a light shape clear
