@@ -779,8 +779,8 @@ def writing_anchor(labels, groups, ink, heights, middles):
     weigh half as much as it. A line or a pen is not taller for it: it weighs as a line of the
     marks' typical height would. Where two marks or more that may be digits stand in a row, a
     line that is not a single straight stroke (and so no 1) and is more than 1 / MIN_HEIGHT times
-    as tall as their typical mark (no digit of their row) weighs only the ink of a piece that
-    tall: a board's edge may hold as much ink as a small number beside it."""
+    that typical height (no digit of such a row) weighs only the ink of a piece that tall: a
+    board's edge may hold as much ink as a small number beside it."""
     candidates = np.argsort(-ink, kind="stable")[:MAX_MARKS]
     lines = {k: on_line(heights, middles, k) for k in candidates}
     line_ink = {k: ink[line].sum() for k, line in lines.items()}
