@@ -138,11 +138,16 @@ def written_strokes(digit, rng, abroad=False):
     forms = FORMS[digit]
     form = int(rng.integers(len(forms)))
     rounds = int(rng.integers(0, 4))
-    strokes = [smooth(np.array(s, float) + rng.normal(0, 0.035, (len(s), 2)), rounds) for s in forms[form]]
+    strokes = jittered(forms[form], rng, rounds)
     if abroad and digit in ABROAD:
-        own = stream_of_its_own(rng)
-        strokes = [smooth(np.array(s, float) + own.normal(0, 0.035, (len(s), 2)), rounds) for s in ABROAD[digit][form]]
+        strokes = jittered(ABROAD[digit][form], stream_of_its_own(rng), rounds)
     return strokes
+
+
+def jittered(strokes, rng, rounds):
+    """[(n, 2) arrays]: the strokes of a form (lists of points in the unit box), each point moved
+    a little at random, smoothed `rounds` times."""
+    return [smooth(np.array(s, float) + rng.normal(0, 0.035, (len(s), 2)), rounds) for s in strokes]
 
 
 def pen_image(strokes, size, pen_width, scale=4):
