@@ -1627,19 +1627,21 @@ def ink_of(gray, path="image"):
         return remove_background(1 - light, path, computer), computer  # or there is none of either colour
 
 
-def thickened(ink, computer):
+def thickened(ink):
     """`ink` with its hairlines (hairline) thickened by a pixel: the grey dilation of the ink,
     2 x 2; `ink` itself if its strokes are no hairlines."""
-    return ndimage.grey_dilation(ink, size=(2, 2)) if hairline(ink, computer) else ink
+    return ndimage.grey_dilation(ink, size=(2, 2)) if hairline(ink) else ink
 
 
-def hairline(ink, computer):
-    """Whether the strokes of a photo's `ink` are narrower than THIN px where their ink is at least
-    half the strongest's (stroke_width, on the ink enlarged twice: a stroke 2 px wide or less is
-    all outline at its own size, where its width measures 2; one that measures 2 THIN or more there
-    is no hairline): a fine pen's stroke, whose ink falls now on one pixel, now across two, so that
-    it is broken into dashes where it is found."""
-    return (not computer and stroke_width(ink >= 0.5) < 2 * THIN
+def hairline(ink):
+    """Whether the strokes of `ink` are narrower than THIN px where their ink is at least half the
+    strongest's (stroke_width, on the ink enlarged twice: a stroke 2 px wide or less is all outline
+    at its own size, where its width measures 2; one that measures 2 THIN or more there is no
+    hairline): a fine pen's stroke in a photo, or a paint program's pencil a pixel wide, whose ink
+    falls now on one pixel, now across two (or, shrunk to the working size, fades and comes back),
+    so that it is broken into dashes where it is found; and where it runs aslant, its pixels meet
+    only at their corners, and a cut passes between them without crossing ink."""
+    return (stroke_width(ink >= 0.5) < 2 * THIN
             and stroke_width(ndimage.zoom(ink, 2, order=1) >= 0.5) / 2 < THIN)
 
 
@@ -1649,7 +1651,7 @@ def line_of(image, path="image"):
     thickened (ink_of, thickened), and its line of writing and how its ink was turned (line_in)."""
     gray = to_gray(image)
     ink, computer = ink_of(gray, path)
-    return (gray, computer) + line_in(thickened(ink, computer), computer, path)
+    return (gray, computer) + line_in(thickened(ink), computer, path)
 
 
 def line_in(ink, computer, path="image"):
@@ -1734,7 +1736,7 @@ def to_digits(image, path="image", read=None):
     try:
         ink, line, turn = line_in(found, computer, path)
     except InputError as error:  # a hairline broken into dashes may make no line: looked at thickened
-        thick = thickened(found, computer)
+        thick = thickened(found)
         if thick is found:
             raise
         try:
@@ -1753,7 +1755,7 @@ def to_digits(image, path="image", read=None):
         if box is not None:  # the line read closer, its hairlines thickened
             closer = line_of(part, path)
         elif thick is None:  # the whole image's ink read again, if it has hairlines, thickened
-            thick = thickened(found, computer)
+            thick = thickened(found)
             if thick is not found:
                 closer = (gray, computer) + line_in(thick, computer, path)
     except InputError:
