@@ -11,7 +11,7 @@ one to the other; `to_digits` runs them in order and finds each digit of a numbe
 import warnings
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
 from scipy import ndimage, spatial
 
 from digits.cli import InputError, open_regular_file
@@ -27,6 +27,9 @@ else:
 MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
 WORK_SIZE = 512  # larger images are shrunk to this longer side first: faster, less noise
 DECODED_SIZE = 4 * WORK_SIZE  # a large JPEG is decoded at reduced size, but at least this (closer_box)
+DOT = 0.1  # a pixel this much darker or lighter than all four of its neighbours stands alone (a dot) ...
+DOTTED = 0.01  # ... and an image of few colours with more than this share of dots is dithered ...
+DOT_BLUR = 1.0  # px: ... and smoothed by a Gaussian this wide before it is read
 BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
@@ -1611,8 +1614,31 @@ def centre_by_mass(gray, size=SIZE, centre=CENTRE):
 
 
 def to_gray(image):
-    """The decoded image as a grayscale array in [0, 1], turned upright and at most WORK_SIZE px."""
-    return flatten_transparency(shrink_large(common_mode(apply_exif_orientation(image))))
+    """The decoded image as a grayscale array in [0, 1], turned upright, smoothed if its shades are
+    drawn in dots (dithered) and at most WORK_SIZE px."""
+    upright = apply_exif_orientation(image)
+    image = common_mode(upright)
+    if dithered(upright):
+        image = image.filter(ImageFilter.GaussianBlur(DOT_BLUR))
+    return flatten_transparency(shrink_large(image))
+
+
+def dithered(image):
+    """Whether an image of few colours (black and white, or with a palette: a GIF, an 8-bit PNG)
+    draws its shades with dots, as a photo saved so is drawn (dithering): more than DOTTED of the
+    pixels of its middle (at most 2 WORK_SIZE px square) are dots, DOT darker or lighter than all
+    four of their neighbours. A stroke's edge or a photo's grain makes almost none; a dithered
+    sheet of paper, grey dots on white, makes them everywhere, and its ink found pixel by pixel
+    is dust, or the digit dots."""
+    if image.mode not in ("1", "P") or max(image.size) <= SMALL:
+        return False
+    width, height = image.size
+    left, top = max(0, width // 2 - WORK_SIZE), max(0, height // 2 - WORK_SIZE)
+    gray = np.asarray(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE)))
+                      .convert("L"), np.float32) / 255
+    middle, around = gray[1:-1, 1:-1], (gray[:-2, 1:-1], gray[2:, 1:-1], gray[1:-1, :-2], gray[1:-1, 2:])
+    dots = (middle < np.minimum.reduce(around) - DOT) | (middle > np.maximum.reduce(around) + DOT)
+    return bool(dots.mean() > DOTTED)
 
 
 def ink_of(gray, path="image"):

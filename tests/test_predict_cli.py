@@ -437,6 +437,23 @@ def test_every_pixel_depth_is_read_at_its_real_range(tmp_path, trained_model, ki
     assert answer["digit"] == 7 and answer["confidence"] > 0.8, (Image.open(path).mode, answer)
 
 
+def test_a_photo_saved_in_black_and_white_or_as_a_gif_is_read_as_the_photo_is(tmp_path, trained_model):
+    """docs/example-digit.jpg, a photo of a 4, saved as Pillow saves an image converted to black and
+    white (mode 1) at its size and at half of it, or to the web's palette (mode P, as a PNG and as a
+    GIF), its shades drawn in dots (dithering). Its ink, found pixel by pixel, was dots: the
+    black-and-white photo was blank, halved a 6, the palette ones 8s. Smoothed first, each is a 4."""
+    photo = Image.open(os.path.join(ROOT, "docs", "example-digit.jpg"))
+    photo.convert("1").save(tmp_path / "black_and_white.png")
+    photo.resize((photo.width // 2, photo.height // 2)).convert("1").save(tmp_path / "half.png")
+    photo.convert("P").save(tmp_path / "palette.png")
+    photo.convert("P").save(tmp_path / "photo.gif")
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    assert result.stderr == "", result.stderr
+    answers = {os.path.basename(answer["path"]): answer.get("digit", answer.get("error"))
+               for answer in map(json.loads, result.stdout.splitlines())}
+    assert answers == dict.fromkeys(["black_and_white.png", "half.png", "palette.png", "photo.gif"], 4), answers
+
+
 def saved_npy(path):
     np.save(path.with_suffix(".npy"), np.zeros((128, 784)))
     path.with_suffix(".npy").rename(path)
