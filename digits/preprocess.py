@@ -1617,10 +1617,10 @@ def to_gray(image):
     """The decoded image as a grayscale array in [0, 1], turned upright, smoothed if its shades are
     drawn in dots (dithered) and at most WORK_SIZE px."""
     upright = apply_exif_orientation(image)
-    image = common_mode(upright)
+    common = common_mode(upright)
     if dithered(upright):
-        image = image.filter(ImageFilter.GaussianBlur(DOT_BLUR))
-    return flatten_transparency(shrink_large(image))
+        common = common.filter(ImageFilter.GaussianBlur(DOT_BLUR))
+    return flatten_transparency(shrink_large(common))
 
 
 def dithered(image):

@@ -754,7 +754,7 @@ def test_a_number_written_in_a_hairline_pen_is_read_whole(tmp_path, trained_mode
 def pencil_drawing(number, rng):
     """The digits of `number` in the written hand's forms (photos.written_strokes) drawn as a paint
     program's pencil draws them, a pixel wide and without smoothing, black on a white canvas 150
-    to 500 px tall, saved in black and white (mode 1)."""
+    to 500 px tall that holds only black and white (mode 1)."""
     height = int(rng.integers(150, 500))
     tall = height * rng.uniform(0.5, 0.8)
     wide, gap = tall * rng.uniform(0.4, 0.65), tall * rng.uniform(0.15, 0.4)
