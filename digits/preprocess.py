@@ -1634,8 +1634,7 @@ def dithered(image):
         return False
     width, height = image.size
     left, top = max(0, width // 2 - WORK_SIZE), max(0, height // 2 - WORK_SIZE)
-    gray = np.asarray(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE)))
-                      .convert("L"), np.float32) / 255
+    gray = gray_levels(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE))))
     middle, around = gray[1:-1, 1:-1], (gray[:-2, 1:-1], gray[2:, 1:-1], gray[1:-1, :-2], gray[1:-1, 2:])
     dots = (middle < np.minimum.reduce(around) - DOT) | (middle > np.maximum.reduce(around) + DOT)
     return bool(dots.mean() > DOTTED)
