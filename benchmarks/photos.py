@@ -146,6 +146,13 @@ def writing_table(models, rights, written):
     return "\n".join(rows)
 
 
+def refuse_used_folder(folder):
+    """InputError (one line) if --folder `folder` is given but is a file or a folder with something in it."""
+    if folder and os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
+        raise cli.InputError(f"--folder {folder}: {'not empty' if os.path.isdir(folder) else 'not a folder'}"
+                             "; give a new or empty folder for the images")
+
+
 def main():
     p = cli.ArgumentParser(prog="benchmarks/photos.py",
                            description="Accuracy of models on photos of digits and numbers.")
@@ -174,9 +181,7 @@ def main():
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
-    if args.folder and os.path.lexists(args.folder) and (not os.path.isdir(args.folder) or os.listdir(args.folder)):
-        raise cli.InputError(f"--folder {args.folder}: {'not empty' if os.path.isdir(args.folder) else 'not a folder'}"
-                             "; give a new or empty folder for the images")
+    refuse_used_folder(args.folder)
     for model in args.models:  # a missing model: one line, before any image is made
         load_model(model)
     with tempfile.TemporaryDirectory() as scratch:

@@ -35,6 +35,13 @@ SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 FLAT = 0.02  # a border whose pixels are within this of its median ...
 FLAT_SHARE = 0.95  # ... all but a few (where a digit runs into it) is of one flat colour
+PANEL = 0.01  # a region of one flat colour this share of the image or larger, clear of its edge ...
+PANEL_LEVEL = 2 / 255  # ... of one colour as a computer paints it (all but a few pixels within this) ...
+PANEL_RIM = 2  # px: ... that runs all around its box this far in is a panel (a plot, a canvas) ...
+PANEL_STEP = 0.04  # ... that differs from the page around it by this much ...
+PANEL_HOLDS = 20  # px: ... and holds this many pixels or more of another colour (MIN_CONTRAST) ...
+PANEL_SIBLING = 0.5  # ... unless another beside it is this share of its size (a form's boxes)
+PANEL_MARGIN = 0.05  # a panel is read on a margin of its colour this share of its longer side wide
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much to count as ink
 RARER = 1.25  # the ink is the colour this many times rarer than the other where there is contrast ...
 CONTRAST = 0.3  # ... a range of levels around a pixel at least this share of the image's widest ...
@@ -303,6 +310,74 @@ def made_on_computer(gray):
     border = gray[border_mask(gray.shape)]
     level = np.median(border)
     return bool(np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE and np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
+
+
+def panel(gray):
+    """(top, left, bottom, right) of the panel in which a grayscale image shows its writing, or
+    None: a plot's image, a digit pasted on a slide, the canvas in a screenshot of a paint program,
+    whose page around (axes and their numbers, a title, a caption, buttons) is not the writing.
+    A panel is a region of one colour as a computer paints it: each pixel within FLAT of its
+    neighbours, all but a few (FLAT_SHARE) within PANEL_LEVEL of its median, where a sheet in a
+    photo is shaded and grainy. It is PANEL of the image or larger, clear of its edge, runs all
+    around its box (FLAT_SHARE of the box's outline PANEL_RIM px in is of it), has a line drawn
+    all around it (a plot's axes) or differs from the page around it by PANEL_STEP, and holds
+    PANEL_HOLDS pixels or more of another colour (the writing). The largest is the panel, unless
+    another such region (holding writing or not) lies beside it, PANEL_SIBLING of its size or
+    more: the boxes of a form, the squares of a sheet."""
+    if max(gray.shape) <= SMALL:
+        return None
+    labels, count = ndimage.label(local_range(gray) <= FLAT)
+    edge = edge_frame(gray.shape)
+    found = []
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        if height * width < PANEL * gray.size or min(height, width) <= 2 * PANEL_RIM or edge[rows, cols].any():
+            continue
+        inner = labels[rows, cols][PANEL_RIM:-PANEL_RIM, PANEL_RIM:-PANEL_RIM] == label
+        own = gray[rows, cols][labels[rows, cols] == label]
+        colour = np.median(own)
+        if np.mean(np.abs(own - colour) <= PANEL_LEVEL) < FLAT_SHARE:
+            continue  # shading, grain or a gradient (a sheet in a photo, a colour bar), not one colour
+        held = np.abs(gray[rows, cols][PANEL_RIM:-PANEL_RIM, PANEL_RIM:-PANEL_RIM] - colour) >= MIN_CONTRAST
+        line = around(gray, rows, cols, PANEL_RIM)  # beside the pixels at its edge: a line drawn there
+        page = around(gray, rows, cols, 2 * PANEL_RIM)  # beyond such a line
+        framed = np.mean(np.abs(line - colour) >= MIN_CONTRAST) >= FLAT_SHARE
+        if np.mean(outline(inner)) >= FLAT_SHARE and (framed or abs(np.median(page) - colour) >= PANEL_STEP):
+            found.append((height * width, np.count_nonzero(held) >= PANEL_HOLDS,
+                          (rows.start, cols.start, rows.stop, cols.stop)))
+    holding = [(size, box) for size, holds, box in found if holds]
+    if not holding:
+        return None
+    size, (top, left, bottom, right) = max(holding)
+    beside = [s for s, _, (t, l, b, r) in found if not (t >= top and l >= left and b <= bottom and r <= right)]
+    return None if any(s >= PANEL_SIBLING * size for s in beside) else (top, left, bottom, right)
+
+
+def local_range(gray):
+    """The range of levels (the highest less the lowest) over the 3 x 3 pixels around each pixel of
+    `gray` (those in the image, at its edge): the maximum and minimum filters, a row and a column
+    at a time."""
+    highest, lowest = gray.copy(), gray.copy()
+    for extreme, keep in ((highest, np.maximum), (lowest, np.minimum)):
+        before = extreme.copy()  # the row above and the row below
+        keep(extreme[1:], before[:-1], out=extreme[1:])
+        keep(extreme[:-1], before[1:], out=extreme[:-1])
+        before = extreme.copy()  # then the column on either side
+        keep(extreme[:, 1:], before[:, :-1], out=extreme[:, 1:])
+        keep(extreme[:, :-1], before[:, 1:], out=extreme[:, :-1])
+    return highest - lowest
+
+
+def around(gray, rows, cols, distance):
+    """The pixels of `gray` on the outline of the box (slices `rows`, `cols`) grown by `distance`
+    px on every side, as far as the image goes."""
+    return outline(gray[max(rows.start - distance, 0):rows.stop + distance,
+                        max(cols.start - distance, 0):cols.stop + distance])
+
+
+def outline(box):
+    """The pixels on the outline of the 2-d array `box`: its first and last rows and columns."""
+    return np.r_[box[0], box[-1], box[1:-1, 0], box[1:-1, -1]]
 
 
 def thinness(mask):
@@ -1740,6 +1815,19 @@ def closer_box(image, gray, bounds, height):
     return box
 
 
+def on_margin(image, box, factor):
+    """(part, (x, y)): the panel `box` of `image` (top, left, bottom, right in the working size's
+    pixels, `factor` of the image's each) as an image of its own, on a margin of its colour (its
+    corner's) PANEL_MARGIN of its longer side wide, so that a stroke drawn up to the panel's edge
+    does not touch the edge of the image; and where the part's (0, 0) lies in `image`."""
+    top, left, bottom, right = box
+    part = image.crop((int(np.ceil(left * factor)), int(np.ceil(top * factor)), int(right * factor), int(bottom * factor)))
+    margin = max(1, round(PANEL_MARGIN * max(part.size)))
+    framed = ImageOps.expand(part, margin, part.getpixel((0, 0)))
+    framed.info = dict(image.info)
+    return framed, (int(np.ceil(left * factor)) - margin, int(np.ceil(top * factor)) - margin)
+
+
 def to_digits(image, path="image", read=None):
     """[(28x28 array, box, probabilities)] for each digit in the image, left to right: light digit
     on black in [0, 1], drawn, sized and centred as MNIST's digits are; box = (left, top, right,
@@ -1756,6 +1844,17 @@ def to_digits(image, path="image", read=None):
     """
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
+    inside = panel(gray)
+    if inside is not None:  # the panel read as an image of its own; failing that, the whole image
+        part, (x, y) = on_margin(upright, inside, upright.size[0] / gray.shape[1])
+        try:
+            digits = to_digits(part, path, read)
+        except InputError:
+            pass
+        else:
+            decoded = image.info.get("decoded scale", 1)  # its boxes are in the file's pixels
+            return [(digit, (round(l + x * decoded), round(t + y * decoded), round(r + x * decoded),
+                             round(b + y * decoded)), p) for digit, (l, t, r, b), p in digits]
     found, computer = ink_of(gray, path)
     thick = None  # the ink with its hairlines thickened, once asked for
     try:

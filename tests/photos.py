@@ -518,3 +518,139 @@ def mnist_on_black(image, size=280, blur=None, rng=None):
     buffer = io.BytesIO()
     big.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# Digits shown in a panel of a larger image made on a computer (panel_image)
+PANEL_KINDS = ("plot", "slide", "screenshot")
+COLOUR_MAPS = (None, "gray", "gray_r", "binary", "hot", "magma", "Greys")  # None: matplotlib's default
+CAPTIONS = ("Input image", "Draw here", "My digit", "Test", "Result:", "Handwriting sample", "Canvas", "Sample")
+
+
+def panel_image(rng, images, labels, kind):
+    """(PNG bytes, label string) of digits shown in a panel of a larger image made on a computer:
+    `plot`, an MNIST test digit as matplotlib shows it (imshow); `slide`, an MNIST digit scaled up
+    or a written number pasted on a page of another colour; `screenshot`, a digit or number drawn
+    on the canvas of a paint program, with the program's bars and buttons around it."""
+    maker = {"plot": plotted_digit, "slide": slide_image, "screenshot": screenshot_image}[kind]
+    image, label = maker(rng, images, labels)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue(), label
+
+
+def plotted_digit(rng, images, labels):
+    """(image, label): an MNIST test digit shown by matplotlib's imshow in a figure of random size
+    and resolution, in one of COLOUR_MAPS, with or without its axes, a title and a colour bar,
+    saved whole or cut close (bbox_inches="tight")."""
+    from matplotlib.figure import Figure
+
+    i = int(rng.integers(len(labels)))
+    colours = COLOUR_MAPS[int(rng.integers(len(COLOUR_MAPS)))]
+    figure = Figure(figsize=(rng.uniform(3, 8), rng.uniform(2.5, 6)), dpi=int(rng.choice([72, 100, 150])))
+    axes = figure.subplots()
+    shown = axes.imshow(images[i], cmap=colours)
+    if rng.random() < 0.3:
+        axes.axis("off")
+    if rng.random() < 0.4:
+        axes.set_title(str(rng.choice([f"Label: {labels[i]}", "Prediction", f"Test image {i}", "Sample"])))
+    if rng.random() < 0.3:
+        figure.colorbar(shown)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", **({"bbox_inches": "tight"} if rng.random() < 0.5 else {}))
+    return Image.open(buffer), str(labels[i])
+
+
+def panel_writing(rng, images, labels, side):
+    """(gray image in [0, 1], label): an MNIST digit scaled up to `side` px (nearest or bilinear),
+    or 1 to 5 digits written by one hand (handwriting) with a margin, light on dark or dark on light."""
+    light = rng.random() < 0.5
+    if rng.random() < 0.5:
+        i = int(rng.integers(len(labels)))
+        resampling = (Image.Resampling.NEAREST, Image.Resampling.BILINEAR)[int(rng.integers(2))]
+        ink = np.asarray(Image.fromarray(images[i]).resize((side, side), resampling), np.float32) / 255
+        label = str(labels[i])
+    else:
+        count = int(rng.integers(1, 6))
+        height = side * rng.uniform(0.3, 0.6) / (1 if count == 1 else 1.5)
+        ink, label = handwriting(rng, images, labels, count, height, max(2.0, rng.uniform(0.06, 0.18) * height))
+        ink = np.pad(ink, int(rng.uniform(0.15, 0.5) * height))
+    return (ink if light else 1 - ink), label
+
+
+def page_colour(rng):
+    """An RGB colour of a slide or a document: white, light or dark grey, or a pastel."""
+    choice = rng.choice(["white", "light", "dark", "pastel"])
+    if choice == "white":
+        return (255, 255, 255)
+    if choice == "light":
+        level = int(rng.uniform(225, 245))
+        return (level, level, level)
+    if choice == "dark":
+        level = int(rng.uniform(25, 55))
+        return (level, level, level + 5)
+    return tuple(int(v) for v in rng.uniform(200, 250, 3))
+
+
+def slide_image(rng, images, labels):
+    """(image, label): panel_writing pasted on a page of page_colour 500-1400 x 400-1000 px, with
+    or without a line drawn around it and a caption above it (CAPTIONS)."""
+    width, height = int(rng.uniform(500, 1400)), int(rng.uniform(400, 1000))
+    page = Image.new("RGB", (width, height), page_colour(rng))
+    gray, label = panel_writing(rng, images, labels, int(height * rng.uniform(0.2, 0.6)))
+    tile = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).convert("RGB")
+    if tile.height > 0.8 * height or tile.width > 0.9 * width:
+        scale = min(0.8 * height / tile.height, 0.9 * width / tile.width)
+        tile = tile.resize((max(1, int(tile.width * scale)), max(1, int(tile.height * scale))))
+    x, y = int(rng.uniform(0.05, 0.95) * (width - tile.width)), int(rng.uniform(0.15, 0.9) * (height - tile.height))
+    page.paste(tile, (x, y))
+    draw = ImageDraw.Draw(page)
+    if rng.random() < 0.3:
+        line, colour = int(rng.integers(1, 4)), tuple(int(v) for v in rng.integers(0, 256, 3))
+        draw.rectangle((x - line, y - line, x + tile.width + line - 1, y + tile.height + line - 1), outline=colour,
+                       width=line)
+    if rng.random() < 0.5:
+        font = ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"),
+                                  int(rng.uniform(14, 36)))
+        colour = (20, 20, 20) if sum(page.getpixel((0, 0))) > 380 else (230, 230, 230)
+        draw.text((x, max(2, y - font.size * 1.6)), str(rng.choice(CAPTIONS)), fill=colour, font=font)
+    return page, label
+
+
+def screenshot_image(rng, images, labels):
+    """(image, label): 1 to 4 digits written by one hand (handwriting) on the canvas of a paint
+    program, white (or black), in a window 600-1400 x 450-900 px of light (or dark) grey with a bar
+    of buttons above and a status bar below."""
+    width, height = int(rng.uniform(600, 1400)), int(rng.uniform(450, 900))
+    dark = rng.random() < 0.3
+    ui = int(rng.uniform(30, 60)) if dark else int(rng.uniform(200, 240))
+    window = Image.new("RGB", (width, height), (ui, ui, ui))
+    draw = ImageDraw.Draw(window)
+    bar = int(rng.uniform(30, 70))
+    draw.rectangle((0, 0, width, bar), fill=(ui - 15,) * 3 if not dark else (ui + 15,) * 3)
+    for b in range(int(rng.integers(6, 16))):
+        left, side = 8 + b * int(bar * 0.9), int(bar * 0.7)
+        shade = int(rng.uniform(100, 250)) if not dark else int(rng.uniform(60, 120))
+        top = (bar - side) // 2
+        draw.rectangle((left, top, left + side, top + side), fill=(shade,) * 3, outline=(90, 90, 90))
+        if rng.random() < 0.6:
+            draw.line((left + 4, top + side - 4, left + side - 4, top + 4), fill=(30, 30, 30), width=2)
+    status = int(rng.uniform(18, 30))
+    draw.rectangle((0, height - status, width, height), fill=(ui - 25,) * 3 if not dark else (ui + 25,) * 3)
+    left, top = int(rng.uniform(10, 80)), bar + int(rng.uniform(10, 40))
+    canvas_width = width - left - int(rng.uniform(10, 80))
+    canvas_height = height - top - status - int(rng.uniform(10, 40))
+    background = 1.0 if rng.random() < 0.8 else 0.0
+    canvas = np.full((canvas_height, canvas_width), background, np.float32)
+    count = int(rng.integers(1, 5))
+    digit_height = canvas_height * rng.uniform(0.25, 0.6) / (1 if count == 1 else 1.3)
+    ink, label = handwriting(rng, images, labels, count, digit_height,
+                             max(2.0, rng.uniform(0.05, 0.2) * digit_height))
+    if ink.shape[1] > canvas_width * 0.9 or ink.shape[0] > canvas_height * 0.9:
+        scale = min(canvas_width * 0.9 / ink.shape[1], canvas_height * 0.9 / ink.shape[0])
+        size = (max(1, int(ink.shape[1] * scale)), max(1, int(ink.shape[0] * scale)))
+        ink = np.clip(np.asarray(Image.fromarray(ink).resize(size)), 0, 1)
+    x, y = int(rng.uniform(0, canvas_width - ink.shape[1])), int(rng.uniform(0, canvas_height - ink.shape[0]))
+    part = canvas[y:y + ink.shape[0], x:x + ink.shape[1]]
+    canvas[y:y + ink.shape[0], x:x + ink.shape[1]] = part * (1 - ink) + (1 - background) * ink
+    window.paste(Image.fromarray((np.clip(canvas, 0, 1) * 255).astype(np.uint8)).convert("RGB"), (left, top))
+    return window, label

@@ -86,8 +86,19 @@ def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):
     assert all(np.array_equal(params[name], untrained[name]) for name in network.PARAM_NAMES)
 
 
+def test_panel_table_of_digits_shown_in_a_plot_a_slide_and_a_screenshot(tmp_path, trained_model):
+    result = run_script("benchmarks/panels.py", trained_model, "--per-kind", "2", "--seed", "9",
+                        "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and " of " in line]
+    counts = [re.fullmatch(r"\| .* \| (\d+) of (\d+) \|", row).groups() for row in rows]
+    assert sum(int(total) for _, total in counts) == 6 and all(int(right) <= int(total) for right, total in counts)
+    names = sorted(path.name for path in (tmp_path / "images").glob("*.png"))
+    assert [name.split("_")[0] for name in names] == ["plot", "plot", "screenshot", "screenshot", "slide", "slide"]
+
+
 def test_a_missing_model_is_named_in_one_line_before_any_work(tmp_path):
-    for script in ("benchmarks/robustness.py", "benchmarks/photos.py"):
+    for script in ("benchmarks/robustness.py", "benchmarks/photos.py", "benchmarks/panels.py"):
         result = run_script(script, "plain.npz", cwd=tmp_path, timeout=60)
         assert_clean_error(result, "model plain.npz: file not found",
                            "train one with: python train.py --model plain.npz (with the options of its recipe in the README)")
@@ -103,6 +114,8 @@ def test_bad_options_are_named_in_one_line_and_nothing_is_written(tmp_path):
               "--mnist: must be at most 10000, got 20000 from --per-group"),
              ("benchmarks/photos.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
              ("benchmarks/photos.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
+             ("benchmarks/panels.py", ["--per-kind", "0"], "argument --per-kind: must be at least 1, got 0"),
+             ("benchmarks/panels.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
              ("benchmarks/robustness.py", ["--limit", "0"], "argument --limit: must be at least 1, got 0")]
     for script, options, message in cases:
         assert_clean_error(run_script(script, "plain.npz", *options, cwd=tmp_path, timeout=60), message)

@@ -8,9 +8,11 @@ import shutil
 import subprocess
 import sys
 
+import matplotlib
 import numpy as np
 import pytest
-from PIL import Image
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw, ImageFont
 
 import network
 from conftest import ROOT, assert_clean_error, heic_photo, run_script
@@ -452,6 +454,44 @@ def test_a_photo_saved_in_black_and_white_or_as_a_gif_is_read_as_the_photo_is(tm
     answers = {os.path.basename(answer["path"]): answer.get("digit", answer.get("error"))
                for answer in map(json.loads, result.stdout.splitlines())}
     assert answers == dict.fromkeys(["black_and_white.png", "half.png", "palette.png", "photo.gif"], 4), answers
+
+
+def test_a_digit_shown_in_a_plot_or_pasted_on_a_page_is_read_without_the_page(tmp_path, mnist, trained_model):
+    """An MNIST test digit shown with matplotlib, as people look at one (imshow: axes and their
+    numbers, a title, a colour bar, the default colours or grey ones, saved as PNG or JPEG), and
+    digits pasted on a slide with a caption, light on dark or dark on light. The dark image on
+    the white figure was taken for ink (a 0, an 8) and the axes' numbers for the writing; read
+    as the panel each shows them in, the digits are read."""
+    images, labels = mnist["test"]
+    pictures = [(0, {"cmap": "gray"}, "title", ".png"), (1, {}, "off", ".png"), (2, {"cmap": "gray_r"}, "colorbar", ".png"),
+                (3, {"cmap": "gray"}, "off", ".jpg"), (4, {}, "colorbar", ".png"), (5, {"cmap": "gray"}, "", ".jpg")]
+    expected = {}
+    for index, colours, extra, suffix in pictures:
+        figure = Figure(figsize=(5, 4), dpi=100)
+        axes = figure.subplots()
+        shown = axes.imshow(images[index].reshape(28, 28), **colours)
+        if extra == "title":
+            axes.set_title(f"Test image {index}: label {labels[index]}")
+        elif extra == "off":
+            axes.axis("off")
+        elif extra == "colorbar":
+            figure.colorbar(shown)
+        figure.savefig(tmp_path / f"plot{index}{suffix}")
+        expected[f"plot{index}{suffix}"] = str(labels[index])
+    font = ImageFont.truetype(os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"), 28)
+    for name, indices, page, light in (("slide.png", [6], (236, 236, 236), True), ("dark.png", [7, 11], (40, 40, 46), False)):
+        tile = np.hstack([images[i].reshape(28, 28) for i in indices])
+        tile = Image.fromarray(tile if light else 255 - tile).resize((tile.shape[1] * 5, 140), Image.Resampling.NEAREST)
+        slide = Image.new("RGB", (900, 600), page)
+        slide.paste(tile.convert("RGB"), (300, 250))
+        ImageDraw.Draw(slide).text((300, 190), "Input image", fill=(30, 30, 30) if light else (220, 220, 220), font=font)
+        slide.save(tmp_path / name)
+        expected[name] = "".join(str(labels[i]) for i in indices)
+    result = run_predict("--json", tmp_path, cwd=tmp_path, model=trained_model)
+    assert result.stderr == "", result.stderr
+    answers = {os.path.basename(answer["path"]): answer.get("number", str(answer.get("digit", answer.get("error"))))
+               for answer in map(json.loads, result.stdout.splitlines())}
+    assert answers == expected
 
 
 def saved_npy(path):

@@ -739,3 +739,29 @@ def test_a_line_of_writing_small_in_a_large_image_is_looked_at_again_closer():
     assert preprocess.closer_box(large, gray, bounds, 30) == (680, 280, 1160, 640)  # a line's height around
     assert preprocess.closer_box(large, gray, bounds, preprocess.LINE_HEIGHT) is None  # tall enough already
     assert preprocess.closer_box(Image.new("L", (512, 384)), gray, bounds, 30) is None  # no more pixels to see
+
+
+def test_the_range_of_levels_around_each_pixel_is_that_of_scipys_maximum_and_minimum_filters():
+    rng = np.random.default_rng(5)
+    for shape in [(1, 1), (1, 7), (6, 1), (2, 2), (31, 17), (64, 65)]:
+        gray = rng.random(shape, dtype=np.float32)
+        gray[rng.random(shape) < 0.3] = 0.5  # flat stretches, and ties
+        expected = ndimage.maximum_filter(gray, 3) - ndimage.minimum_filter(gray, 3)
+        assert np.array_equal(preprocess.local_range(gray), expected), shape
+
+
+def test_a_panel_is_one_flat_colour_with_writing_in_it_and_none_beside_it():
+    page = np.full((300, 400), 0.9, np.float32)
+    page[60:240, 100:280] = 0.0  # a black panel ...
+    page[100:200, 170:190] = 1.0  # ... holding a white stroke
+    assert preprocess.panel(page) == (61, 101, 239, 279)  # less its edge, whose neighbours are the page
+    assert preprocess.panel(np.where(page == 0.0, 0.9, page)) is None  # no panel: the stroke on the page
+    empty = page.copy()
+    empty[100:200, 170:190] = 0.0
+    assert preprocess.panel(empty) is None  # a panel holding nothing: a filled rectangle
+    shaded = page.copy()
+    shaded[60:240, 100:280] += np.linspace(0, 0.05, 180, dtype=np.float32)[None, :]
+    assert preprocess.panel(shaded) is None  # each pixel as its neighbours, but not one colour: a lit sheet
+    boxes = page.copy()
+    boxes[60:240, 290:390] = 0.0  # a second box beside it, more than half its size: a form's
+    assert preprocess.panel(boxes) is None
