@@ -30,6 +30,8 @@ DECODED_SIZE = 4 * WORK_SIZE  # a large JPEG is decoded at reduced size, but at 
 DOT = 0.1  # a pixel this much darker or lighter than all four of its neighbours stands alone (a dot) ...
 DOTTED = 0.01  # ... and an image of few colours with more than this share of dots is dithered ...
 DOT_BLUR = 1.0  # px: ... and smoothed by a Gaussian this wide before it is read
+SQUARE = 3  # px: an image made of squares of one colour this wide or wider, their edges in ...
+SQUARES = 8  # ... at least this many columns or rows, was scaled up without smoothing
 BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
@@ -1695,6 +1697,8 @@ def to_gray(image):
     common = common_mode(upright)
     if dithered(upright):
         common = common.filter(ImageFilter.GaussianBlur(DOT_BLUR))
+    elif common.mode not in ("I", "F") and (side := square_side(upright)):
+        common = common.filter(ImageFilter.BoxBlur((side - 1) / 2))
     return flatten_transparency(shrink_large(common))
 
 
@@ -1713,6 +1717,31 @@ def dithered(image):
     middle, around = gray[1:-1, 1:-1], (gray[:-2, 1:-1], gray[2:, 1:-1], gray[1:-1, :-2], gray[1:-1, 2:])
     dots = (middle < np.minimum.reduce(around) - DOT) | (middle > np.maximum.reduce(around) + DOT)
     return bool(dots.mean() > DOTTED)
+
+
+def square_side(image):
+    """The side in px of the squares of one colour the image is made of, or None: a small image
+    scaled up without smoothing (each of its pixels a square: nearest neighbour), as matplotlib
+    shows an MNIST digit and as many save one enlarged. Its levels change from one pixel to the
+    next (by more than PANEL_LEVEL) only between squares: along at least SQUARES columns or rows
+    of its middle (at most 2 WORK_SIZE px square) and two of the other (a 1 is narrow), at least
+    SQUARE px apart; the side is the least such distance. The staircase of their edges is no
+    part of the writing: the image is smoothed by a box that wide, as it would have been scaled
+    up smoothly (bilinear)."""
+    width, height = image.size
+    if max(width, height) <= SMALL:
+        return None
+    left, top = max(0, width // 2 - WORK_SIZE), max(0, height // 2 - WORK_SIZE)
+    gray = gray_levels(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE))))
+    edges = []
+    for axis in (1, 0):  # the columns where a level changes, then the rows
+        edges.append(np.flatnonzero((np.abs(np.diff(gray, axis=axis)) > PANEL_LEVEL).any(axis=1 - axis)))
+        if (len(edges[-1]) - 1) * SQUARE > gray.shape[axis] - 2:
+            return None  # too many to lie SQUARE px apart: a photo's grain, a line's smooth edge
+    if max(map(len, edges)) < SQUARES or min(map(len, edges)) < 2:
+        return None
+    side = min(np.diff(e).min() for e in edges)
+    return int(side) if side >= SQUARE else None
 
 
 def ink_of(gray, path="image"):

@@ -765,3 +765,19 @@ def test_a_panel_is_one_flat_colour_with_writing_in_it_and_none_beside_it():
     boxes = page.copy()
     boxes[60:240, 290:390] = 0.0  # a second box beside it, more than half its size: a form's
     assert preprocess.panel(boxes) is None
+
+
+def test_a_digit_scaled_up_without_smoothing_gives_the_input_of_one_scaled_up_smoothly(mnist):
+    """Scaled up by nearest neighbour, each of an MNIST digit's pixels is a square (square_side), and
+    the image is smoothed by a box as wide: its 28x28 input is then that of the digit scaled up
+    bilinearly but for its last bits (median 0.005 of the mean difference; unsmoothed, 0.041)."""
+    images = mnist["test"][0]
+    differences = []
+    for i in range(30):
+        digit, size = Image.fromarray(images[i].reshape(28, 28)), (140, 224, 300, 448)[i % 4]
+        squares = digit.resize((size, size), Image.Resampling.NEAREST)
+        assert preprocess.square_side(squares) == size // 28  # 300 px: squares of 10 and 11 px
+        smooth = digit.resize((size, size), Image.Resampling.BILINEAR)
+        assert preprocess.square_side(smooth) is None
+        differences.append(np.abs(preprocess.to_mnist(squares) - preprocess.to_mnist(smooth)).mean())
+    assert np.median(differences) < 0.015, differences
