@@ -1846,13 +1846,17 @@ def closer_box(image, gray, bounds, height):
 
 def on_margin(image, box, factor):
     """(part, (x, y)): the panel `box` of `image` (top, left, bottom, right in the working size's
-    pixels, `factor` of the image's each) as an image of its own, on a margin of its colour (its
-    corner's) PANEL_MARGIN of its longer side wide, so that a stroke drawn up to the panel's edge
-    does not touch the edge of the image; and where the part's (0, 0) lies in `image`."""
+    pixels, `factor` of the image's each) as an image of its own, on a margin of its colour (the
+    commonest on its outline) PANEL_MARGIN of its longer side wide, so that a stroke drawn up to
+    the panel's edge does not touch the edge of the image; and where the part's (0, 0) lies in
+    `image`."""
     top, left, bottom, right = box
     part = image.crop((int(np.ceil(left * factor)), int(np.ceil(top * factor)), int(right * factor), int(bottom * factor)))
     margin = max(1, round(PANEL_MARGIN * max(part.size)))
-    framed = ImageOps.expand(part, margin, part.getpixel((0, 0)))
+    pixels = outline(np.asarray(part))
+    colours, counts = np.unique(pixels.reshape(len(pixels), -1), axis=0, return_counts=True)
+    colour = colours[np.argmax(counts)]  # the commonest on its outline, in the image's own mode
+    framed = ImageOps.expand(part, margin, tuple(colour.tolist()) if len(colour) > 1 else colour[0].item())
     framed.info = dict(image.info)
     return framed, (int(np.ceil(left * factor)) - margin, int(np.ceil(top * factor)) - margin)
 
@@ -1869,7 +1873,8 @@ def to_digits(image, path="image", read=None):
     thickened (thickened): in the closer look, or in the whole image's ink looked at again; the
     first look only finds where the line is, and is thickened only if its marks make no line. A
     row turned level (line_in) is read level; its boxes are those around its digits' boxes
-    turned back.
+    turned back. An image that shows its writing in a panel (panel) is read as the panel alone,
+    on a margin of its colour (on_margin), unless no writing is found there.
     """
     upright = apply_exif_orientation(image)
     gray = to_gray(upright)
@@ -1877,13 +1882,18 @@ def to_digits(image, path="image", read=None):
     if inside is not None:  # the panel read as an image of its own; failing that, the whole image
         part, (x, y) = on_margin(upright, inside, upright.size[0] / gray.shape[1])
         try:
-            digits = to_digits(part, path, read)
+            digits = digits_of(part, to_gray(part), path, read)
         except InputError:
             pass
         else:
-            decoded = image.info.get("decoded scale", 1)  # its boxes are in the file's pixels
+            decoded = upright.info.get("decoded scale", 1)  # its boxes are in the file's pixels
             return [(digit, (round(l + x * decoded), round(t + y * decoded), round(r + x * decoded),
                              round(b + y * decoded)), p) for digit, (l, t, r, b), p in digits]
+    return digits_of(upright, gray, path, read)
+
+
+def digits_of(upright, gray, path, read):
+    """to_digits for an image turned upright and its grayscale (to_gray), without a panel."""
     found, computer = ink_of(gray, path)
     thick = None  # the ink with its hairlines thickened, once asked for
     try:
@@ -1896,7 +1906,7 @@ def to_digits(image, path="image", read=None):
             ink, line, turn = line_in(thick, computer, path)
         except InputError:
             raise error from None
-    decoded = image.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
+    decoded = upright.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
     origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
     if line is None:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))

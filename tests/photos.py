@@ -26,6 +26,8 @@ Every image varies what people vary, each drawn at random over the whole range b
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
 `mnist_on_black` is the plain case: an MNIST test digit scaled up, white on black.
+`panel_image` shows digits in a panel of a larger image made on a computer: an MNIST test digit
+as matplotlib shows it, digits pasted on a slide, a paint program's canvas in a screenshot.
 """
 
 import io
