@@ -1853,8 +1853,11 @@ def on_margin(image, box, factor):
     top, left, bottom, right = box
     part = image.crop((int(np.ceil(left * factor)), int(np.ceil(top * factor)), int(right * factor), int(bottom * factor)))
     margin = max(1, round(PANEL_MARGIN * max(part.size)))
-    pixels = outline(np.asarray(part))
-    colours, counts = np.unique(pixels.reshape(len(pixels), -1), axis=0, return_counts=True)
+    width, height = part.size  # its outline read strip by strip: the panel may have millions of pixels
+    strips = [part.crop(strip) for strip in ((0, 0, width, 1), (0, height - 1, width, height),
+                                             (0, 1, 1, height - 1), (width - 1, 1, width, height - 1))]
+    pixels = np.concatenate([np.asarray(strip).reshape(-1, len(part.getbands())) for strip in strips])
+    colours, counts = np.unique(pixels, axis=0, return_counts=True)
     colour = colours[np.argmax(counts)]  # the commonest on its outline, in the image's own mode
     framed = ImageOps.expand(part, margin, tuple(colour.tolist()) if len(colour) > 1 else colour[0].item())
     framed.info = dict(image.info)

@@ -794,3 +794,9 @@ def test_a_panel_is_read_on_a_margin_of_its_own_colour():
     assert part.size == (178 + 2 * margin, 178 + 2 * margin) and (x, y) == (101 - margin, 61 - margin)
     assert part.getpixel((0, 0)) == (20, 30, 90)  # the panel's colour, not the stroke's at its corner
     assert np.array_equal(np.asarray(part)[margin:-margin, margin:-margin], page[61:239, 101:279])
+    for mode in ("1", "L", "LA", "P", "RGBA", "CMYK", "I;16", "I", "F"):  # in every mode an image may come in
+        other = image.convert(mode) if mode in ("P", "RGBA", "CMYK") else image.convert("L").convert(mode)
+        part, _ = preprocess.on_margin(other, (61, 101, 239, 279), 1.0)
+        assert part.mode == mode and part.size == (178 + 2 * margin,) * 2
+        if mode in ("L", "I;16", "I", "F"):
+            assert part.getpixel((0, 0)) == other.getpixel((150, 150))
