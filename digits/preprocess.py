@@ -335,8 +335,8 @@ def panel(gray):
         height, width = rows.stop - rows.start, cols.stop - cols.start
         if height * width < PANEL * gray.size or min(height, width) <= 2 * PANEL_RIM or edge[rows, cols].any():
             continue
-        inner = labels[rows, cols][PANEL_RIM:-PANEL_RIM, PANEL_RIM:-PANEL_RIM] == label
-        own = gray[rows, cols][labels[rows, cols] == label]
+        mine = labels[rows, cols] == label
+        own = gray[rows, cols][mine]
         colour = np.median(own)
         if np.mean(np.abs(own - colour) <= PANEL_LEVEL) < FLAT_SHARE:
             continue  # shading, grain or a gradient (a sheet in a photo, a colour bar), not one colour
@@ -344,7 +344,8 @@ def panel(gray):
         line = around(gray, rows, cols, PANEL_RIM)  # beside the pixels at its edge: a line drawn there
         page = around(gray, rows, cols, 2 * PANEL_RIM)  # beyond such a line
         framed = np.mean(np.abs(line - colour) >= MIN_CONTRAST) >= FLAT_SHARE
-        if np.mean(outline(inner)) >= FLAT_SHARE and (framed or abs(np.median(page) - colour) >= PANEL_STEP):
+        inner = mine[PANEL_RIM:-PANEL_RIM, PANEL_RIM:-PANEL_RIM]
+        if np.mean(inner[border_mask(inner.shape, 1)]) >= FLAT_SHARE and (framed or abs(np.median(page) - colour) >= PANEL_STEP):
             found.append((height * width, np.count_nonzero(held) >= PANEL_HOLDS,
                           (rows.start, cols.start, rows.stop, cols.stop)))
     holding = [(size, box) for size, holds, box in found if holds]
@@ -373,13 +374,8 @@ def local_range(gray):
 def around(gray, rows, cols, distance):
     """The pixels of `gray` on the outline of the box (slices `rows`, `cols`) grown by `distance`
     px on every side, as far as the image goes."""
-    return outline(gray[max(rows.start - distance, 0):rows.stop + distance,
-                        max(cols.start - distance, 0):cols.stop + distance])
-
-
-def outline(box):
-    """The pixels on the outline of the 2-d array `box`: its first and last rows and columns."""
-    return np.r_[box[0], box[-1], box[1:-1, 0], box[1:-1, -1]]
+    grown = gray[max(rows.start - distance, 0):rows.stop + distance, max(cols.start - distance, 0):cols.stop + distance]
+    return grown[border_mask(grown.shape, 1)]
 
 
 def thinness(mask):
@@ -1711,12 +1707,18 @@ def dithered(image):
     is dust, or the digit dots."""
     if image.mode not in ("1", "P") or max(image.size) <= SMALL:
         return False
+    gray = middle_levels(image)
+    middle, neighbours = gray[1:-1, 1:-1], (gray[:-2, 1:-1], gray[2:, 1:-1], gray[1:-1, :-2], gray[1:-1, 2:])
+    dots = (middle < np.minimum.reduce(neighbours) - DOT) | (middle > np.maximum.reduce(neighbours) + DOT)
+    return bool(dots.mean() > DOTTED)
+
+
+def middle_levels(image):
+    """The grey levels (gray_levels) of the middle of the image, at most 2 WORK_SIZE px square:
+    enough to tell how it was made (dithered, square_side) at a bounded cost."""
     width, height = image.size
     left, top = max(0, width // 2 - WORK_SIZE), max(0, height // 2 - WORK_SIZE)
-    gray = gray_levels(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE))))
-    middle, around = gray[1:-1, 1:-1], (gray[:-2, 1:-1], gray[2:, 1:-1], gray[1:-1, :-2], gray[1:-1, 2:])
-    dots = (middle < np.minimum.reduce(around) - DOT) | (middle > np.maximum.reduce(around) + DOT)
-    return bool(dots.mean() > DOTTED)
+    return gray_levels(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE))))
 
 
 def square_side(image):
@@ -1728,11 +1730,9 @@ def square_side(image):
     SQUARE px apart; the side is the least such distance. The staircase of their edges is no
     part of the writing: the image is smoothed by a box that wide, as it would have been scaled
     up smoothly (bilinear)."""
-    width, height = image.size
-    if max(width, height) <= SMALL:
+    if max(image.size) <= SMALL:
         return None
-    left, top = max(0, width // 2 - WORK_SIZE), max(0, height // 2 - WORK_SIZE)
-    gray = gray_levels(image.crop((left, top, min(width, left + 2 * WORK_SIZE), min(height, top + 2 * WORK_SIZE))))
+    gray = middle_levels(image)
     edges = []
     for axis in (1, 0):  # the columns where a level changes, then the rows
         edges.append(np.flatnonzero((np.abs(np.diff(gray, axis=axis)) > PANEL_LEVEL).any(axis=1 - axis)))
