@@ -554,8 +554,9 @@ def ring_band(own, pen, others=None):
     waist, a 6's stem). Its pixels are those within half its width of where it runs, less those that a digit
     crossing it draws through it. Marks `others` (None: the mark is known to hold one, frames)
     or the rest of the mark must hold something inside it reaching farther than RING_CLEAR of its
-    widths from it, at least MIN_HEIGHT as tall as it (not the inner edge of a fat 0, nor a stick:
-    the outline of every shape holds something)."""
+    widths from it, of one mark at least MIN_HEIGHT as tall as it (not the inner edge of a fat 0,
+    nor a stick: the outline of every shape holds something; nor a 0 holding a tick at its top
+    where the pen started and a dot at its bottom, each small)."""
     if min(own.shape) < 3:
         return None  # a line or a dot
     hull = np.argwhere(convex_hull(own)).astype(float)
@@ -580,11 +581,14 @@ def ring_band(own, pen, others=None):
     band = ring_pixels(own, centre, axes, vectors, angles[rays], middle, width)
     if others is not None:
         clear = ndimage.distance_transform_edt(~band) > RING_CLEAR * width
-        held = np.argwhere((own & ~band | others) & clear).astype(float) - centre
-        u, v = held @ vectors[:, 0] / axes[0], held @ vectors[:, 1] / axes[1]
-        within = np.hypot(u, v) < np.interp(np.arctan2(v, u), angles[rays], middle, period=2 * np.pi)
+        marks = ndimage.label(own & ~band | others, structure=np.ones((3, 3)))[0]
+        held = np.argwhere(marks * clear)
+        u, v = (held - centre) @ vectors[:, 0] / axes[0], (held - centre) @ vectors[:, 1] / axes[1]
+        held = held[np.hypot(u, v) < np.interp(np.arctan2(v, u), angles[rays], middle, period=2 * np.pi)]
+        mark = marks[held[:, 0], held[:, 1]]  # each held pixel's mark: what one mark holds counts, not two apart
+        tallest = max((np.ptp(held[mark == k, 0]) + 1 for k in np.unique(mark)), default=0)
         rows = np.flatnonzero(band.any(axis=1))
-        if not within.any() or np.ptp(held[within, 0]) + 1 < MIN_HEIGHT * (rows[-1] - rows[0] + 1):
+        if tallest < MIN_HEIGHT * (rows[-1] - rows[0] + 1):
             return None
     return band
 
