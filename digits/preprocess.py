@@ -92,6 +92,7 @@ WIDER = (0.7, 0.85)  # ... and are also read widened to these shares: the answer
 BULGE = 1.5  # a single stroke whose thickest cross-section in its middle is this many times its thinnest ...
 MIDDLE = (0.15, 0.85, 7)  # ... (its middle: between these shares of its length, in this many equal parts) is also read widened
 LINE_HEIGHT = 64  # px: a line of writing is cut into digits at a scale where it is at least this tall
+CLOSER_MARGIN = 16  # px: a line looked at closer is taken with a margin of its height, and at least this
 CUTTABLE = 0.35  # marks at least this share of the line's height wide may hold several digits
 MIN_PART = 0.12  # the parts of a cut mark are at least this share of the line's height wide
 MAX_CUTS = 8  # ways to cut one mark, at most
@@ -1833,29 +1834,40 @@ def line_in(ink, computer, path="image"):
 def closer_box(image, gray, bounds, height):
     """The part of the upright `image` to look at again, closer: (left, top, right, bottom) in its
     pixels, around its line of writing (`bounds`: its top, left, bottom, right in `gray`, the
-    image at the working size) with a margin of the line's height on every side. None if the
-    line is LINE_HEIGHT px tall or more in `gray`, or if the image has no more pixels of that
-    part than `gray` has.
+    image at the working size) with a margin of the line's height on every side, and at least
+    CLOSER_MARGIN px of `gray`: a line a few pixels tall there has strokes fainter than a pixel,
+    and a digit at either end of it may not have been found (a number 160 px tall in an image
+    15,000 px long lost its first digit). None if the line is LINE_HEIGHT px tall or more in
+    `gray`, or if the image has no more pixels of that part than `gray` has (across or down:
+    factors), however large the part is (it is looked at shrunk to WORK_SIZE, as any image).
     """
     if height >= LINE_HEIGHT:
         return None
-    factor = image.size[0] / gray.shape[1]  # the image's pixels per working pixel
+    across, down = factors(image, gray)
     top, left, bottom, right = bounds
-    box = tuple(round(v * factor) for v in (max(left - height, 0), max(top - height, 0),
-                                             min(right + height, gray.shape[1]), min(bottom + height, gray.shape[0])))
-    if min(factor, WORK_SIZE / max(box[2] - box[0], box[3] - box[1])) <= 1:
+    margin = max(height, CLOSER_MARGIN)
+    box = (round(max(left - margin, 0) * across), round(max(top - margin, 0) * down),
+           round(min(right + margin, gray.shape[1]) * across), round(min(bottom + margin, gray.shape[0]) * down))
+    if min(across, down) * min(1, WORK_SIZE / max(box[2] - box[0], box[3] - box[1])) <= 1:
         return None
     return box
 
 
-def on_margin(image, box, factor):
+def factors(image, gray):
+    """(across, down): the pixels of `image` per pixel of `gray`, its grayscale at the working size,
+    along its width and along its height (the working size rounds each side to whole pixels: for
+    an image 300 x 16,000, 10 x 512, 30 and 31.25)."""
+    return image.size[0] / gray.shape[1], image.size[1] / gray.shape[0]
+
+
+def on_margin(image, box, across, down):
     """(part, (x, y)): the panel `box` of `image` (top, left, bottom, right in the working size's
-    pixels, `factor` of the image's each) as an image of its own, on a margin of its colour (the
-    commonest on its outline) PANEL_MARGIN of its longer side wide, so that a stroke drawn up to
-    the panel's edge does not touch the edge of the image; and where the part's (0, 0) lies in
-    `image`."""
+    pixels, each `across` and `down` of the image's: factors) as an image of its own, on a margin
+    of its colour (the commonest on its outline) PANEL_MARGIN of its longer side wide, so that a
+    stroke drawn up to the panel's edge does not touch the edge of the image; and where the
+    part's (0, 0) lies in `image`."""
     top, left, bottom, right = box
-    part = image.crop((int(np.ceil(left * factor)), int(np.ceil(top * factor)), int(right * factor), int(bottom * factor)))
+    part = image.crop((int(np.ceil(left * across)), int(np.ceil(top * down)), int(right * across), int(bottom * down)))
     margin = max(1, round(PANEL_MARGIN * max(part.size)))
     width, height = part.size  # its outline read strip by strip: the panel may have millions of pixels
     strips = [part.crop(strip) for strip in ((0, 0, width, 1), (0, height - 1, width, height),
@@ -1865,7 +1877,7 @@ def on_margin(image, box, factor):
     colour = colours[np.argmax(counts)]  # the commonest on its outline, in the image's own mode
     framed = ImageOps.expand(part, margin, tuple(colour.tolist()) if len(colour) > 1 else colour[0].item())
     framed.info = dict(image.info)
-    return framed, (int(np.ceil(left * factor)) - margin, int(np.ceil(top * factor)) - margin)
+    return framed, (int(np.ceil(left * across)) - margin, int(np.ceil(top * down)) - margin)
 
 
 def to_digits(image, path="image", read=None):
@@ -1887,7 +1899,7 @@ def to_digits(image, path="image", read=None):
     gray = to_gray(upright)
     inside = panel(gray)
     if inside is not None:  # the panel read as an image of its own; failing that, the whole image
-        part, (x, y) = on_margin(upright, inside, upright.size[0] / gray.shape[1])
+        part, (x, y) = on_margin(upright, inside, *factors(upright, gray))
         try:
             digits = digits_of(part, to_gray(part), path, read)
         except InputError:
@@ -1914,10 +1926,10 @@ def digits_of(upright, gray, path, read):
         except InputError:
             raise error from None
     decoded = upright.info.get("decoded scale", 1)  # the file's pixels per decoded pixel
-    origin, scale = (0, 0), decoded * upright.size[0] / gray.shape[1]  # working pixels -> the file's
+    origin, (across, down) = (0, 0), factors(upright, gray)  # working pixels -> the decoded image's
     if line is None:  # an image this small holds one digit, as MNIST's do
         digit = centre_by_mass(scale_to_box(crop_to_ink(ink)))
-        return [(digit, (0, 0, round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
+        return [(digit, (0, 0, round(upright.size[0] * decoded), round(upright.size[1] * decoded)),
                  read(digit[None])[0] if read else None)]
     box = closer_box(upright, gray, unturned(line_bounds(line[1]), turn), line[2])
     part, closer = upright if box is None else upright.crop(box), None
@@ -1932,16 +1944,15 @@ def digits_of(upright, gray, path, read):
         pass
     if closer is not None and closer[3] is not None:
         gray, _, ink, line, turn = closer
-        origin = (0, 0) if box is None else (box[0] * decoded, box[1] * decoded)
-        scale = decoded * part.size[0] / gray.shape[1]
+        origin, (across, down) = (0, 0) if box is None else box[:2], factors(part, gray)
     digits = read_line(ink, *line, read)
     if len(digits) > MAX_DIGITS:
         raise InputError(f"{path}: found {len(digits)} digits, more than the {MAX_DIGITS} digits of a number; "
                          "photograph one digit or one number at a time")
     boxes = [unturned(box, turn) for _, box, _ in digits]  # in `gray`'s pixels
-    return [(digit, (round(origin[0] + left * scale), round(origin[1] + top * scale),
-                     round(origin[0] + right * scale), round(origin[1] + bottom * scale)), probabilities)
-            for (digit, _, probabilities), (top, left, bottom, right) in zip(digits, boxes)]
+    return [(digit, tuple(round(v * decoded) for v in (origin[0] + left * across, origin[1] + top * down,
+                                                       origin[0] + right * across, origin[1] + bottom * down)),
+             probabilities) for (digit, _, probabilities), (top, left, bottom, right) in zip(digits, boxes)]
 
 
 def to_mnist(image, path="image", read=None):

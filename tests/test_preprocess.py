@@ -789,14 +789,16 @@ def test_a_panel_is_read_on_a_margin_of_its_own_colour():
     page[60:240, 100:280] = (20, 30, 90)  # a dark blue panel ...
     page[61:200, 101:110] = 250  # ... a stroke of its writing running into its corner
     image = Image.fromarray(page)
-    part, (x, y) = preprocess.on_margin(image, (61, 101, 239, 279), 1.0)
+    part, (x, y) = preprocess.on_margin(image, (61, 101, 239, 279), 1.0, 1.0)
     margin = round(preprocess.PANEL_MARGIN * 178)
     assert part.size == (178 + 2 * margin, 178 + 2 * margin) and (x, y) == (101 - margin, 61 - margin)
+    scaled, at = preprocess.on_margin(image, (61 / 2, 101 / 4, 239 / 2, 279 / 4), 4.0, 2.0)  # its own factor each way
+    assert at == (x, y) and np.array_equal(np.asarray(scaled), np.asarray(part))
     assert part.getpixel((0, 0)) == (20, 30, 90)  # the panel's colour, not the stroke's at its corner
     assert np.array_equal(np.asarray(part)[margin:-margin, margin:-margin], page[61:239, 101:279])
     for mode in ("1", "L", "LA", "P", "RGBA", "CMYK", "I;16", "I", "F"):  # in every mode an image may come in
         other = image.convert(mode) if mode in ("P", "RGBA", "CMYK") else image.convert("L").convert(mode)
-        part, _ = preprocess.on_margin(other, (61, 101, 239, 279), 1.0)
+        part, _ = preprocess.on_margin(other, (61, 101, 239, 279), 1.0, 1.0)
         assert part.mode == mode and part.size == (178 + 2 * margin,) * 2
         if mode in ("L", "I;16", "I", "F"):
             assert part.getpixel((0, 0)) == other.getpixel((150, 150))
