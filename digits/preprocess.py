@@ -1174,11 +1174,20 @@ def cut_paths(own, height):
     cost = own.astype(np.float32)
     total = cost.copy()
     step = np.zeros((rows, cols), np.int8)
+    left, right = np.full(cols, np.inf, np.float32), np.full(cols, np.inf, np.float32)  # coming from either side
     for r in range(1, rows):
         above = total[r - 1]
-        options = np.stack([np.r_[np.inf, above[:-1]] + SIDESTEP, above, np.r_[above[1:], np.inf] + SIDESTEP])
-        step[r] = options.argmin(axis=0) - 1
-        total[r] += options.min(axis=0)
+        left[1:], right[:-1] = above[:-1] + SIDESTEP, above[1:] + SIDESTEP
+        least = np.minimum(np.minimum(left, above), right)
+        step[r] = np.where(left == least, -1, np.where(above == least, 0, 1))  # the first of the three, on a tie
+        total[r] += least
+    paths = np.empty((rows, cols), int)  # paths[:, end]: the cheapest path to column `end` of the bottom row
+    paths[-1] = np.arange(cols)
+    for r in range(rows - 1, 0, -1):
+        paths[r - 1] = paths[r] + step[r, paths[r]]
+    before = np.zeros((rows, cols + 1), int)  # before[r, c]: the ink of row r left of column c
+    np.cumsum(own, axis=1, out=before[:, 1:])
+    left_inks, middles = before[np.arange(rows)[:, None], paths].sum(axis=0), paths.mean(axis=0)
     stroke = stroke_width(own)
     margin = max(1, round(MIN_PART * height))
     ink = np.count_nonzero(own)
@@ -1188,15 +1197,11 @@ def cut_paths(own, height):
             break
         if end < margin or end > cols - margin:
             continue
-        path = np.empty(rows, int)
-        path[-1] = end
-        for r in range(rows - 1, 0, -1):
-            path[r - 1] = path[r] + step[r, path[r]]
-        left_ink = np.count_nonzero((np.arange(cols)[None, :] < path[:, None]) & own)
-        if min(left_ink, ink - left_ink) < 0.1 * ink:
+        if min(left_inks[end], ink - left_inks[end]) < 0.1 * ink:
             continue
-        if any(abs(path.mean() - other.mean()) < margin for other, _ in found):
+        if any(abs(middles[end] - other.mean()) < margin for other, _ in found):
             continue
+        path = paths[:, end]
         found.append((path, float(cost[np.arange(rows), path].sum() / max(stroke, 1))))
     return sorted(found, key=lambda f: f[0].mean())
 

@@ -259,6 +259,47 @@ def test_two_touching_rings_are_cut_where_they_touch_and_one_ring_only_across_tw
     assert all(crossed >= 1.5 for _, crossed in single)  # cutting a 0 in two crosses it twice
 
 
+def seams_one_by_one(own, height):
+    """cut_paths as its docstring says, pixel by pixel: the cheapest cost down to each pixel (in
+    float32, from the left, above or right on a tie, in that order), each path traced back from
+    the bottom row alone, kept if it leaves a tenth of the ink on either side and lies apart from
+    those kept before."""
+    rows, cols = own.shape
+    total = np.zeros((rows, cols), np.float32)
+    came = np.zeros((rows, cols), int)
+    total[0] = own[0]
+    for r in range(1, rows):
+        for c in range(cols):
+            options = [(total[r - 1, c + d] + np.float32(preprocess.SIDESTEP if d else 0), d)
+                       for d in (-1, 0, 1) if 0 <= c + d < cols]
+            best = min(value for value, _ in options)
+            came[r, c] = next(d for value, d in options if value == best)
+            total[r, c] = best + np.float32(own[r, c])
+    margin, ink, kept = max(1, round(preprocess.MIN_PART * height)), own.sum(), []
+    for end in np.argsort(total[-1], kind="stable"):
+        path = [end]
+        for r in range(rows - 1, 0, -1):
+            path.append(path[-1] + came[r, path[-1]])
+        path = np.array(path[::-1])
+        left = sum(own[r, :path[r]].sum() for r in range(rows))
+        if (len(kept) < preprocess.MAX_CUTS and margin <= end <= cols - margin and min(left, ink - left) >= 0.1 * ink
+                and all(abs(path.mean() - other.mean()) >= margin for other in kept)):
+            kept.append(path)
+    return sorted(kept, key=np.mean)
+
+
+def test_the_cut_paths_are_the_cheapest_seams_found_pixel_by_pixel():
+    rng = np.random.default_rng(4)
+    for k in range(12):
+        shape = (int(rng.integers(20, 60)), int(rng.integers(15, 90)))
+        own = ndimage.binary_dilation(rng.random(shape) < rng.uniform(0.005, 0.05), iterations=int(rng.integers(1, 4)))
+        height = float(rng.uniform(20, 80))
+        paths, expected = preprocess.cut_paths(own, height), seams_one_by_one(own, height)
+        assert len(paths) == len(expected) and all(np.array_equal(p, q) for (p, _), q in zip(paths, expected)), k
+        stroke = max(preprocess.stroke_width(own), 1)  # and each crosses as many strokes as its ink says
+        assert all(abs(crossed - own[np.arange(len(path)), path].sum() / stroke) < 1e-6 for path, crossed in paths), k
+
+
 def test_a_bold_light_digit_on_black_is_light_ink_whatever_fills_the_middle():
     rows, cols = np.indices((280, 280))
     gray = (np.abs(np.hypot((rows - 140) / 95, (cols - 140) / 70) - 1) * 70 < 30).astype(np.float32)  # a fat 0
