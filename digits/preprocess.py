@@ -584,7 +584,8 @@ def ring_band(own, pen, others=None):
         clear = ndimage.distance_transform_edt(~band) > RING_CLEAR * width
         marks = ndimage.label(own & ~band | others, structure=np.ones((3, 3)))[0]
         held = np.argwhere(marks * clear)
-        u, v = (held - centre) @ vectors[:, 0] / axes[0], (held - centre) @ vectors[:, 1] / axes[1]
+        offsets = held - centre
+        u, v = offsets @ vectors[:, 0] / axes[0], offsets @ vectors[:, 1] / axes[1]
         held = held[np.hypot(u, v) < np.interp(np.arctan2(v, u), angles[rays], middle, period=2 * np.pi)]
         mark = marks[held[:, 0], held[:, 1]]  # each held pixel's mark: what one mark holds counts, not two apart
         tallest = max((np.ptp(held[mark == k, 0]) + 1 for k in np.unique(mark)), default=0)
@@ -1191,7 +1192,7 @@ def cut_paths(own, height):
     stroke = stroke_width(own)
     margin = max(1, round(MIN_PART * height))
     ink = np.count_nonzero(own)
-    found = []
+    found = []  # (middle column, path, strokes crossed)
     for end in np.argsort(total[-1], kind="stable"):
         if len(found) == MAX_CUTS:
             break
@@ -1199,11 +1200,11 @@ def cut_paths(own, height):
             continue
         if min(left_inks[end], ink - left_inks[end]) < 0.1 * ink:
             continue
-        if any(abs(middles[end] - other.mean()) < margin for other, _ in found):
+        if any(abs(middles[end] - middle) < margin for middle, _, _ in found):
             continue
         path = paths[:, end]
-        found.append((path, float(cost[np.arange(rows), path].sum() / max(stroke, 1))))
-    return sorted(found, key=lambda f: f[0].mean())
+        found.append((middles[end], path, float(cost[np.arange(rows), path].sum() / max(stroke, 1))))
+    return [(path, crossed) for _, path, crossed in sorted(found, key=lambda f: f[0])]
 
 
 def line_pieces(mask, marks, height):
@@ -1872,7 +1873,8 @@ def on_margin(image, box, across, down):
     stroke drawn up to the panel's edge does not touch the edge of the image; and where the
     part's (0, 0) lies in `image`."""
     top, left, bottom, right = box
-    part = image.crop((int(np.ceil(left * across)), int(np.ceil(top * down)), int(right * across), int(bottom * down)))
+    x, y = int(np.ceil(left * across)), int(np.ceil(top * down))
+    part = image.crop((x, y, int(right * across), int(bottom * down)))
     margin = max(1, round(PANEL_MARGIN * max(part.size)))
     width, height = part.size  # its outline read strip by strip: the panel may have millions of pixels
     strips = [part.crop(strip) for strip in ((0, 0, width, 1), (0, height - 1, width, height),
@@ -1882,7 +1884,7 @@ def on_margin(image, box, across, down):
     colour = colours[np.argmax(counts)]  # the commonest on its outline, in the image's own mode
     framed = ImageOps.expand(part, margin, tuple(colour.tolist()) if len(colour) > 1 else colour[0].item())
     framed.info = dict(image.info)
-    return framed, (int(np.ceil(left * across)) - margin, int(np.ceil(top * down)) - margin)
+    return framed, (x - margin, y - margin)
 
 
 def to_digits(image, path="image", read=None):
