@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,12 +89,20 @@ NUMBERS = {
     "04": lambda: squeezed(DIGITS[0], 0) + squeezed(DIGITS[4], 80),  # closer than a pen's width
     "73": lambda: squeezed(DIGITS[7], 0) + squeezed(DIGITS[3], 70),  # the 7's foot touching the 3
 }
-PEN_WIDTH = 20  # px: the page's pen (web/draw.js)
 
 
-def squeezed(strokes, left, width=0.45):
-    """`strokes` drawn narrower, into the part of the pad from x = left on."""
-    return [[(left + x * width, 40 + (y - 40) * 0.8) for x, y in stroke] for stroke in strokes]
+def page_pen():
+    """The width in px of the drawing page's pen: PEN_WIDTH in web/draw.js."""
+    with open(os.path.join(ROOT, "web", "draw.js"), encoding="utf-8") as page:
+        return int(re.search(r"const PEN_WIDTH = (\d+);", page.read()).group(1))
+
+
+PEN_WIDTH = page_pen()
+
+
+def squeezed(strokes, left, width=0.45, height=0.8):
+    """`strokes` drawn narrower (and shorter), into the part of the pad from x = left on."""
+    return [[(left + x * width, 40 + (y - 40) * height) for x, y in stroke] for stroke in strokes]
 
 
 def written_narrow(number, width, step):

@@ -26,6 +26,7 @@ Every image varies what people vary, each drawn at random over the whole range b
     photo, label = make_photo(rng, images, labels, family="ruled", count=4)
 
 `mnist_on_black` is the plain case: an MNIST test digit scaled up, white on black.
+`pad_drawing` draws digits in the same hands on the drawing page's pad, with a pen of a given width.
 `panel_image` shows digits in a panel of a larger image made on a computer: an MNIST test digit
 as matplotlib shows it, digits pasted on a slide, a paint program's canvas in a screenshot.
 """
@@ -508,6 +509,32 @@ def screen_image(rng, images, labels, count, record=None):
     image = Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
+    return buffer.getvalue(), label
+
+
+PAD = 280  # px: the drawing page's pad is this wide and tall
+PAD_HEIGHTS = ((150, 240), (120, 230))  # px: one digit drawn on it this tall, and each digit of a number
+
+
+def pad_drawing(rng, images, labels, count, pen_width, record=None):
+    """(PNG bytes, label) of `count` digits drawn on the drawing page's pad, black on white, with a
+    round pen `pen_width` px wide, anywhere on it: one digit PAD_HEIGHTS[0] tall, the digits of a
+    number PAD_HEIGHTS[1], the same digits drawn again smaller, as people do, until they fit (so
+    that `rng` in the same state draws the same digits with every pen). `record`: see
+    handwriting."""
+    start, shrink = rng.bit_generator.state, 1.0
+    while True:
+        rng.bit_generator.state = start
+        ink, label = handwriting(rng, images, labels, count, shrink * rng.uniform(*PAD_HEIGHTS[count > 1]), pen_width,
+                                 record)
+        if max(ink.shape) <= PAD - 8:
+            break
+        shrink *= 0.9
+    canvas = np.zeros((PAD, PAD), np.float32)
+    top, left = (int(rng.integers(0, PAD - side + 1)) for side in ink.shape)
+    canvas[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    buffer = io.BytesIO()
+    Image.fromarray((255 - np.clip(canvas, 0, 1) * 255).astype(np.uint8)).save(buffer, "PNG")
     return buffer.getvalue(), label
 
 

@@ -97,8 +97,26 @@ def test_panel_table_of_digits_shown_in_a_plot_a_slide_and_a_screenshot(tmp_path
     assert [name.split("_")[0] for name in names] == ["plot", "plot", "screenshot", "screenshot", "slide", "slide"]
 
 
+def test_pad_table_draws_the_same_digits_with_each_pen(tmp_path, trained_model):
+    result = run_script("benchmarks/pad.py", trained_model, "--per-kind", "2", "--pen", "20", "9", "--seed", "9",
+                        "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and " of " in line]
+    assert [re.match(r"\| (one digit|a number of 2-3 digits), pen (\d+) px", row).groups() for row in rows] == [
+        ("one digit", "20"), ("one digit", "9"), ("a number of 2-3 digits", "20"), ("a number of 2-3 digits", "9")]
+    assert all(re.search(r"\| \d+\.\d% of 2 \|$", row) for row in rows)
+    names = sorted(path.name for path in (tmp_path / "images").glob("*.png"))
+    assert len(names) == 8
+    by_pen = {pen: [name.split("_", 1)[1] for name in names if name.startswith(f"pad{pen}_")] for pen in (20, 9)}
+    assert by_pen[20] == by_pen[9] and [len(name.split("_")[2].split(".")[0]) > 1 for name in by_pen[9]] == [
+        True, True, False, False]  # the same digits with each pen: numbers, then single digits (sorted by name)
+    with Image.open(tmp_path / "images" / names[0]) as drawing:
+        assert drawing.size == (280, 280)
+
+
 def test_a_missing_model_is_named_in_one_line_before_any_work(tmp_path):
-    for script in ("benchmarks/robustness.py", "benchmarks/photos.py", "benchmarks/panels.py"):
+    for script in ("benchmarks/robustness.py", "benchmarks/photos.py", "benchmarks/panels.py",
+                   "benchmarks/pad.py"):
         result = run_script(script, "plain.npz", cwd=tmp_path, timeout=60)
         assert_clean_error(result, "model plain.npz: file not found",
                            "train one with: python train.py --model plain.npz (with the options of its recipe in the README)")
@@ -116,6 +134,8 @@ def test_bad_options_are_named_in_one_line_and_nothing_is_written(tmp_path):
              ("benchmarks/photos.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
              ("benchmarks/panels.py", ["--per-kind", "0"], "argument --per-kind: must be at least 1, got 0"),
              ("benchmarks/panels.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
+             ("benchmarks/pad.py", ["--pen", "0"], "argument --pen: must be at least 1, got 0"),
+             ("benchmarks/pad.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
              ("benchmarks/robustness.py", ["--limit", "0"], "argument --limit: must be at least 1, got 0")]
     for script, options, message in cases:
         assert_clean_error(run_script(script, "plain.npz", *options, cwd=tmp_path, timeout=60), message)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from digits import web_server
 from digits import preprocess
@@ -781,3 +782,16 @@ def test_clients_that_leave_before_their_answer_still_count_until_it_is_made():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_small_loop_drawn_with_the_pages_pen_stays_open(server):
+    """A 4 and a 0 drawn 140 px tall and 0.3 of their width on the pad, as the digits of a number
+    are drawn, with the page's pen (PEN_WIDTH in web/draw.js), sent as the page sends them: the
+    corner the 4 closes stays a hole in what the network sees (7 pixels of its 28 x 28 input); a
+    pen of 20 px, the page's before, filled it in (no hole)."""
+    strokes = (browser.squeezed(browser.DIGITS[4], 10, 0.3, 2 / 3)
+               + browser.squeezed(browser.DIGITS[0], 85, 0.3, 2 / 3))
+    answer = predict(server, png_bytes(browser.drawing(strokes)))
+    inks = [np.array(digit["input"]).reshape(28, 28) > 0.5 for digit in answer["digits"]]
+    holes = [np.count_nonzero(ndimage.binary_fill_holes(ink) & ~ink) for ink in inks]
+    assert answer["number"] == "40" and all(hole > 0 for hole in holes), (answer["number"], holes)

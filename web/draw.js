@@ -5,7 +5,7 @@
 // predict_image.py; the page only subtracts two of its maps to compare two digits.
 "use strict";
 
-const PEN_WIDTH = 20; // px on the 280x280 pad: MNIST's stroke width once the digit is scaled
+const PEN_WIDTH = 14; // px on the 280x280 pad: fine enough to keep the loops of three digits drawn side by side open
 const HIDDEN_COLUMNS = 16; // squares per row in the picture of the hidden layer
 const CELL = 16; // px per square
 
