@@ -1802,6 +1802,9 @@ def line_in(ink, computer, path="image"):
     looked at again, `ink` and `line` then of the turned ink. Its edge is where the image's edge
     was, and beyond it.
 
+    In an image made on a computer (a drawing, a pad's canvas) no mark is left out for touching
+    the image's edge: there is no sheet whose edge it could be, and a digit drawn to the edge of
+    the canvas is a digit.
     An image (a photo, or a drawing made on a computer) whose line of writing is at least TIGHT
     of its height tall was cropped close to the writing. ink_mask judges a mark by whether it
     touches the image's edge (the sheet's edge) and by the share of the image it runs across (a
@@ -1813,7 +1816,8 @@ def line_in(ink, computer, path="image"):
     """
     if max(ink.shape) <= SMALL:
         return ink, None, None
-    mask = ink_mask(ink, paper=not computer)
+    frame = np.zeros(ink.shape, bool) if computer else edge_frame(ink.shape)  # a drawing's edge is no sheet's
+    mask = ink_mask(ink, paper=not computer, edge=frame)
     try:
         line, refused = marks_in_line(mask, path), None
     except InputError as error:  # perhaps a close crop or a turned row: looked at again below
@@ -1822,7 +1826,8 @@ def line_in(ink, computer, path="image"):
     turn = None
     if angle:  # a row of writing turned from level: turned level, its strokes found again
         level = turned(ink, -angle)
-        edge = turned((~edge_frame(ink.shape)).astype(np.float32), -angle) < 0.5  # and the corners beyond it
+        edge = turned((~frame).astype(np.float32), -angle) < 0.5  # and the corners beyond it
+        edge &= not computer  # none in a drawing
         try:
             line, refused = marks_in_line(ink_mask(level, paper=not computer, edge=edge), path), None
             ink, turn = level, (-angle, ink.shape, level.shape)

@@ -795,3 +795,18 @@ def test_a_small_loop_drawn_with_the_pages_pen_stays_open(server):
     inks = [np.array(digit["input"]).reshape(28, 28) > 0.5 for digit in answer["digits"]]
     holes = [np.count_nonzero(ndimage.binary_fill_holes(ink) & ~ink) for ink in inks]
     assert answer["number"] == "40" and all(hole > 0 for hole in holes), (answer["number"], holes)
+
+
+@pytest.mark.parametrize("number, side", [("742", "left"), ("420", "left"), ("73", "left"), ("307", "right"),
+                                          ("104", "right")])
+def test_a_number_drawn_to_the_edge_of_the_pad_is_read_whole(server, number, side):
+    """Digits 105 px tall drawn side by side, the first or the last touching the pad's edge, sent
+    as the page sends them. A mark that touches a photo's edge is the sheet's edge or the table;
+    the edge of a drawing is no sheet's, and a digit drawn up to it is a digit: each of these lost
+    the digit at the edge (742 read 42, 420 read 20, 73 read 3, 307 read 30, 104 read 10)."""
+    strokes = [stroke for k, digit in enumerate(number)
+               for stroke in browser.squeezed(browser.DIGITS[int(digit)], 80 * k, 0.35, 0.5)]
+    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
+    dx, dy = (3 - min(xs) if side == "left" else 277 - max(xs)), 100 - min(ys)
+    drawing = browser.drawing([[(x + dx, y + dy) for x, y in stroke] for stroke in strokes])
+    assert predict(server, png_bytes(drawing)).get("number") == number
