@@ -14,7 +14,6 @@ per pen and kind, for each model.
 import importlib.util
 import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -24,7 +23,6 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 import browser  # noqa: E402
 import photos  # noqa: E402
 from digits import cli, mnist_data  # noqa: E402
-from digits.model_file import load_model  # noqa: E402
 
 # benchmarks/photos.py, which reads a folder of images named as these are (its own name is taken
 # by tests/photos.py, which makes them)
@@ -81,15 +79,9 @@ def main():
                         "(default: a temporary folder)")
     args = p.parse_args()
     pens = list(dict.fromkeys(args.pen))
-    photo_benchmark.refuse_used_folder(args.folder)
-    for model in args.models:  # a missing model: one line, before any drawing is made
-        load_model(model)
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = args.folder or scratch
-        os.makedirs(folder, exist_ok=True)
-        write_drawings(folder, args.per_kind, args.seed, pens)
-        results = [photo_benchmark.group_counts(photo_benchmark.read_right(folder, model)) for model in args.models]
-    print(table(args.models, pens, results))
+    _, rights = photo_benchmark.write_and_read(args.models, args.folder,
+                                               lambda folder: write_drawings(folder, args.per_kind, args.seed, pens))
+    print(table(args.models, pens, [photo_benchmark.group_counts(right) for right in rights]))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ exactly, per kind, for each model.
 import importlib.util
 import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -21,7 +20,6 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import photos  # noqa: E402
 from digits import cli, mnist_data  # noqa: E402
-from digits.model_file import load_model  # noqa: E402
 
 # benchmarks/photos.py, which reads a folder of images named as these are (its own name is taken
 # by tests/photos.py, which makes them)
@@ -70,15 +68,9 @@ def main():
     p.add_argument("--folder", default=None,
                    help="a new or empty folder to write the images to and keep them in (default: a temporary folder)")
     args = p.parse_args()
-    photo_benchmark.refuse_used_folder(args.folder)
-    for model in args.models:  # a missing model: one line, before any image is made
-        load_model(model)
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = args.folder or scratch
-        os.makedirs(folder, exist_ok=True)
-        write_panels(folder, args.per_kind, args.seed)
-        results = [photo_benchmark.group_counts(photo_benchmark.read_right(folder, model)) for model in args.models]
-    print(table(args.models, results))
+    _, rights = photo_benchmark.write_and_read(args.models, args.folder,
+                                               lambda folder: write_panels(folder, args.per_kind, args.seed))
+    print(table(args.models, [photo_benchmark.group_counts(right) for right in rights]))
 
 
 if __name__ == "__main__":

@@ -146,6 +146,20 @@ def writing_table(models, rights, written):
     return "\n".join(rows)
 
 
+def write_and_read(models, folder, write):
+    """(what `write` returns, [read_right for each model]) of the images that write(folder) writes
+    into `folder` (--folder: a new or empty folder, kept) or a temporary folder. Each model is
+    loaded first: a missing one is one line, before any image is made."""
+    refuse_used_folder(folder)
+    for model in models:
+        load_model(model)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = folder or scratch
+        os.makedirs(folder, exist_ok=True)
+        written = write(folder)
+        return written, [read_right(folder, model) for model in models]
+
+
 def refuse_used_folder(folder):
     """InputError (one line) if --folder `folder` is given but is a file or a folder with something in it."""
     if folder and os.path.lexists(folder) and (not os.path.isdir(folder) or os.listdir(folder)):
@@ -181,14 +195,8 @@ def main():
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
-    refuse_used_folder(args.folder)
-    for model in args.models:  # a missing model: one line, before any image is made
-        load_model(model)
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = args.folder or scratch
-        os.makedirs(folder, exist_ok=True)
-        written = write_photos(folder, args.per_group, args.seed, args.mnist, args.framing)
-        rights = [read_right(folder, model) for model in args.models]
+    written, rights = write_and_read(
+        args.models, args.folder, lambda folder: write_photos(folder, args.per_group, args.seed, args.mnist, args.framing))
     print(table(args.models, [group_counts(right) for right in rights]))
     if args.by_writing:
         print()
