@@ -139,13 +139,14 @@ def toward(x, y, point, share):
     return x + (point[0] - x) * share, y + (point[1] - y) * share
 
 
-def drawing(strokes, width=280, dashes=None):
-    """A PIL image of `strokes` drawn as the pad draws them: black, round pen, on a white canvas
-    280 px tall and `width` px wide (the pad's is 280). With dashes = (ink, skip), the pen leaves
-    ink along `ink` px of each stroke, then none along `skip` px, and so on (chalk skipping, a pen
-    running dry)."""
+def drawing(strokes, width=280, dashes=None, pen_width=None):
+    """A PIL image of `strokes` drawn as the pad draws them: black, round pen (the page's, or
+    `pen_width` px wide), on a white canvas 280 px tall and `width` px wide (the pad's is 280).
+    With dashes = (ink, skip), the pen leaves ink along `ink` px of each stroke, then none along
+    `skip` px, and so on (chalk skipping, a pen running dry)."""
     from PIL import Image, ImageDraw
 
+    radius = (PEN_WIDTH if pen_width is None else pen_width) / 2
     image = Image.new("L", (width, 280), 255)
     pen = ImageDraw.Draw(image)
     for stroke in strokes:
@@ -153,7 +154,7 @@ def drawing(strokes, width=280, dashes=None):
         runs = itertools.accumulate((math.dist(p, q) for p, q in zip(points, points[1:])), initial=0.0)  # px along it
         for (x, y), run in zip(points, runs):
             if dashes is None or run % sum(dashes) < dashes[0]:
-                pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill=0)
+                pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
     return image
 
 

@@ -95,9 +95,10 @@ def test_two_digits_written_over_each_other_in_a_number_are_not_read_as_one(tmp_
 
 def test_digits_joined_by_a_stroke_are_read_without_it(tmp_path, trained_model):
     """The stroke that runs on from one digit to the next is cut off both and left out: it is
-    part of neither (with it, a 7 may read as a 2, a 1 as a 6)."""
+    part of neither (with it, a 7 may read as a 2, a 1 as a 6). Drawn in a pen 20 px wide."""
     for number in ("74", "14", "41", "10"):
-        browser.drawing(browser.written_joined(number, 0.45, 110), width=260).save(tmp_path / f"{number}.png")
+        browser.drawing(browser.written_joined(number, 0.45, 110), width=260,
+                        pen_width=20).save(tmp_path / f"{number}.png")
     result = run_predict(tmp_path, cwd=tmp_path, model=trained_model)
     assert answers_by_file(result) == {"74.png": "74", "14.png": "14", "41.png": "41", "10.png": "10"}, result.stdout
 
@@ -231,10 +232,11 @@ def test_a_joining_stroke_written_apart_from_both_digits_is_left_out(tmp_path, t
 
 
 def test_a_number_in_broken_strokes_is_read_digit_for_digit(tmp_path, trained_model):
-    """304 drawn with a pen that skips (chalk, a pen running dry), leaving gaps of 4 px: the
-    dashes of one digit, nearly meeting, are joined for less than marks set apart (the code
+    """304 drawn with a pen 20 px wide that skips (chalk, a pen running dry), leaving gaps of 4 px:
+    the dashes of one digit, nearly meeting, are joined for less than marks set apart (the code
     before read 3174)."""
-    browser.drawing(browser.written_narrow("304", 0.45, 120), width=410, dashes=(40, 24)).save(tmp_path / "304.png")
+    browser.drawing(browser.written_narrow("304", 0.45, 120), width=410, dashes=(40, 24),
+                    pen_width=20).save(tmp_path / "304.png")
     answer = json.loads(run_predict("--json", tmp_path / "304.png", cwd=tmp_path, model=trained_model).stdout)
     assert answer.get("number") == "304", answer
 
