@@ -195,8 +195,8 @@ def main():
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
-    written, rights = write_and_read(
-        args.models, args.folder, lambda folder: write_photos(folder, args.per_group, args.seed, args.mnist, args.framing))
+    written, rights = write_and_read(args.models, args.folder, lambda folder: write_photos(
+        folder, args.per_group, args.seed, args.mnist, args.framing))
     print(table(args.models, [group_counts(right) for right in rights]))
     if args.by_writing:
         print()
