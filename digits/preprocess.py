@@ -1826,8 +1826,8 @@ def line_in(ink, computer, path="image"):
     turn = None
     if angle:  # a row of writing turned from level: turned level, its strokes found again
         level = turned(ink, -angle)
-        edge = turned((~frame).astype(np.float32), -angle) < 0.5  # and the corners beyond it
-        edge &= not computer  # none in a drawing
+        edge = (np.zeros(level.shape, bool) if computer  # none in a drawing; in a photo, and the corners beyond it
+                else turned((~frame).astype(np.float32), -angle) < 0.5)
         try:
             line, refused = marks_in_line(ink_mask(level, paper=not computer, edge=edge), path), None
             ink, turn = level, (-angle, ink.shape, level.shape)
