@@ -36,7 +36,8 @@ BOX = 20  # MNIST: the ink's bounding box fits 20x20 ...
 SIZE = 28  # ... inside a 28x28 image ...
 CENTRE = 14.0  # ... with the centre of mass at pixel (14, 14)
 FLAT = 0.02  # a border whose pixels are within this of its median ...
-FLAT_SHARE = 0.95  # ... all but a few (where a digit runs into it) is of one flat colour
+FLAT_SHARE = 0.95  # ... all but a few (where a digit runs into it) is of one flat colour ...
+PAINTED = 0.8  # ... or this share of it is exactly one colour, the image's lightest or darkest (a canvas drawn on)
 PANEL = 0.01  # a region of one flat colour this share of the image or larger, clear of its edge ...
 PANEL_LEVEL = 2 / 255  # ... of one colour as a computer paints it (all but a few pixels within this) ...
 PANEL_RIM = 2  # px: ... that runs all around its box this far in is a panel (a plot, a canvas) ...
@@ -308,11 +309,17 @@ def rarer_ink(gray):
 
 
 def made_on_computer(gray):
-    """True if the image's border is of one flat colour (all but FLAT_SHARE of it within FLAT of its
-    median) that also covers half of the image: a drawing or a screenshot, not a photo of paper."""
+    """True if the image's border is of one colour that also covers half of the image: a drawing
+    or a screenshot, not a photo of paper. One colour: all but FLAT_SHARE of the border within
+    FLAT of its median; or PAINTED of it exactly that colour (within PANEL_LEVEL: no camera gives
+    a sheet so even), the rest strokes drawn into the border, if it is the image's lightest or
+    darkest colour (a canvas drawn on, not the page around a canvas in a screenshot)."""
     border = gray[border_mask(gray.shape)]
     level = np.median(border)
-    return bool(np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE and np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
+    flat = np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE
+    painted = (np.mean(np.abs(border - level) <= PANEL_LEVEL) >= PAINTED
+               and min(gray.max() - level, level - gray.min()) <= PANEL_LEVEL)
+    return bool((flat or painted) and np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
 
 
 def panel(gray):

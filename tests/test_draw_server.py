@@ -810,3 +810,18 @@ def test_a_number_drawn_to_the_edge_of_the_pad_is_read_whole(server, number, sid
     dx, dy = (3 - min(xs) if side == "left" else 277 - max(xs)), 100 - min(ys)
     drawing = browser.drawing([[(x + dx, y + dy) for x, y in stroke] for stroke in strokes])
     assert predict(server, png_bytes(drawing)).get("number") == number
+
+
+@pytest.mark.parametrize("number", ["22", "42"])
+def test_a_number_standing_on_the_pads_bottom_edge_is_read_whole(server, number):
+    """Digits 100 px tall drawn side by side on the pad's bottom edge, sent as the page sends
+    them: the bases of the 2s lie along the edge, so that the pen's ink covers more than a
+    twentieth of the image's border, and the drawing is no longer one of a flat border. Its white
+    is still exactly one colour all around but there, as no photo's paper is: each lost the
+    digits' feet to the edge (22 read 77, 42 read 2)."""
+    strokes = [stroke for k, digit in enumerate(number)
+               for stroke in browser.squeezed(browser.DIGITS[int(digit)], 75 * k, 0.45, 0.5)]
+    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
+    dx, dy = 140 - (min(xs) + max(xs)) / 2, 276 - max(ys)
+    drawing = browser.drawing([[(x + dx, y + dy) for x, y in stroke] for stroke in strokes])
+    assert predict(server, png_bytes(drawing)).get("number") == number
