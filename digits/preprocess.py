@@ -312,13 +312,17 @@ def made_on_computer(gray):
     """True if the image's border is of one colour that also covers half of the image: a drawing
     or a screenshot, not a photo of paper. One colour: all but FLAT_SHARE of the border within
     FLAT of its median; or PAINTED of it exactly that colour (within PANEL_LEVEL: no camera gives
-    a sheet so even), the rest strokes drawn into the border, if it is the image's lightest or
-    darkest colour (a canvas drawn on, not the page around a canvas in a screenshot)."""
+    a sheet so even), if it is the image's lightest or darkest colour (a canvas drawn on, not the
+    page around a canvas in a screenshot) and the rest of the border is mostly strokes drawn
+    into it, more than halfway to the image's other extreme (not the grey of a photo's paper
+    whose white was overexposed to one level)."""
     border = gray[border_mask(gray.shape)]
     level = np.median(border)
-    flat = np.mean(np.abs(border - level) <= FLAT) >= FLAT_SHARE
-    painted = (np.mean(np.abs(border - level) <= PANEL_LEVEL) >= PAINTED
-               and min(gray.max() - level, level - gray.min()) <= PANEL_LEVEL)
+    away = np.abs(border - level)
+    rest = away[away > PANEL_LEVEL]
+    flat = np.mean(away <= FLAT) >= FLAT_SHARE
+    painted = (np.mean(away <= PANEL_LEVEL) >= PAINTED and min(gray.max() - level, level - gray.min()) <= PANEL_LEVEL
+               and (rest.size == 0 or np.median(rest) >= (gray.max() - gray.min()) / 2))
     return bool((flat or painted) and np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
 
 
@@ -426,20 +430,27 @@ def remove_background(gray, path="image", flat=False):
     deviation) of the typical level is background.
     """
     widest = background_window(gray.shape)
-    above, floor, top, window = strokes_above_background(gray, widest)
+    above, floor, top, window = strokes_above_background(gray, widest, flat_background=flat)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
     if window is not None and (window < widest or flat):  # again, with a window fitted to the strokes
-        above, floor, top, _ = strokes_above_background(gray, max(15, min(round(window), min(gray.shape))))
+        size = max(15, min(round(window), min(gray.shape)))
+        above, floor, top, _ = strokes_above_background(gray, size, flat_background=flat)
     return np.clip((above - floor) / (top - floor), 0, 1)
 
 
-def strokes_above_background(gray, size):
+def strokes_above_background(gray, size, flat_background=False):
     """(gray less its opening with a size x size window, noise floor, strongest ink, the window
     fitted to the strokes). Marks that touch the image's edge (the edge of a sheet, a dark corner)
-    do not count unless there are no others.
+    do not count unless there are no others. A photo goes on beyond its edge as it ends there;
+    a drawing on a background of one colour (`flat_background`) is that background beyond its
+    edge, so that a stroke drawn along the edge (a 7's bar along the top) is a stroke, not a
+    broad surface (but an image narrower than the window is all edge, and goes on as it ends).
     """
-    padded = np.pad(gray, size, mode="edge")  # the image goes on beyond its edge as it ends
+    if flat_background and min(gray.shape) >= size:
+        padded = np.pad(gray, size, constant_values=np.median(gray[border_mask(gray.shape)]))
+    else:
+        padded = np.pad(gray, size, mode="edge")
     flat = gray - ndimage.grey_opening(padded, size=(size, size))[size:-size, size:-size]
     level = np.median(flat)
     floor = level + 4 * 1.4826 * np.median(np.abs(flat - level))

@@ -105,6 +105,14 @@ def squeezed(strokes, left, width=0.45, height=0.8):
     return [[(left + x * width, 40 + (y - 40) * height) for x, y in stroke] for stroke in strokes]
 
 
+def fitted(strokes, box):
+    """`strokes` scaled and moved to fill `box` (left, top, right, bottom) on the pad."""
+    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
+    left, top, right, bottom = box
+    across, down = (right - left) / (max(xs) - min(xs)), (bottom - top) / (max(ys) - min(ys))
+    return [[(left + (x - min(xs)) * across, top + (y - min(ys)) * down) for x, y in stroke] for stroke in strokes]
+
+
 def written_narrow(number, width, step):
     """The strokes of `number` (digits of DIGITS), each squeezed to `width` of its width, `step` px apart."""
     return [stroke for k, digit in enumerate(number) for stroke in squeezed(DIGITS[int(digit)], 10 + k * step, width)]
