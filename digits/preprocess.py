@@ -269,11 +269,12 @@ def edge_frame(shape):
     return border_mask(shape, max(1, round(EDGE * max(shape))))
 
 
-def make_ink_light(gray):
+def make_ink_light(gray, computer=None):
     """The image with light ink on a dark background, inverted if the ink is dark.
 
     In a small image (MNIST's digits fill their middle), and in one whose border is of one flat
-    colour that covers most of the image (made on a computer: a drawing, a screenshot), the
+    colour that covers most of the image (made on a computer: a drawing, a screenshot; `computer`,
+    made_on_computer's answer, if already known), the
     background is the median of the border, and the ink the extreme, darkest or lightest pixel,
     that lies farther from it. Otherwise (a photo) the ink is the rarer colour where there is
     contrast (rarer_ink); where neither is RARER times as rare (a fat pen, a broad stroke of
@@ -282,7 +283,7 @@ def make_ink_light(gray):
     the paper, a table, and the holes of a 0 or an 8, which are broad. The ink is the side whose
     marks that stay clear of the image's edge are thinner (stroke width over size).
     """
-    if max(gray.shape) <= SMALL or made_on_computer(gray):
+    if max(gray.shape) <= SMALL or (made_on_computer(gray) if computer is None else computer):
         level = np.median(gray[border_mask(gray.shape)])
         return 1 - gray if level - gray.min() > gray.max() - level else gray
     darker, lighter = rarer_ink(gray)
@@ -1778,7 +1779,7 @@ def ink_of(gray, path="image"):
     its background removed (remove_background), and whether it was made on a computer (a flat
     background, on which no lines of paper are looked for)."""
     computer = made_on_computer(gray)
-    light = make_ink_light(gray)
+    light = make_ink_light(gray, computer)
     try:
         return remove_background(light, path, computer), computer
     except InputError:  # no ink of the colour told: a shadow across the sheet misled the choice,

@@ -709,7 +709,7 @@ def test_when_the_colour_told_holds_no_ink_the_other_colour_is_the_ink(monkeypat
     paper = np.full((300, 400), 0.9, np.float32)
     paper[100:200, 195:205] = 0.2  # a dark 1
     image = Image.fromarray((paper * 255).astype(np.uint8))
-    monkeypatch.setattr(preprocess, "make_ink_light", lambda gray: gray)  # told wrong: light ink
+    monkeypatch.setattr(preprocess, "make_ink_light", lambda gray, computer=None: gray)  # told wrong: light ink
     digits = preprocess.to_digits(image)
     assert len(digits) == 1 and digits[0][1] == (195, 100, 205, 200)
     with pytest.raises(InputError, match="no digit found"):
