@@ -175,6 +175,10 @@ def body_length(headers, route):
         kinds = " or ".join(t + "..." if t.endswith("/") else t for t in route.body_types)
         raise RequestError(415, f"the body must be {route.body}, sent as {kinds}, not {kind} "
                                 f"(curl: -H 'Content-Type: {route.body_types[0]}')")
+    coding = headers.get("Content-Encoding", "identity").strip().lower()
+    if coding != "identity":  # a compressed body is not the image it declares, and is not unpacked
+        raise RequestError(415, f"the body must be {route.body} as it is, not compressed (Content-Encoding: "
+                                f"{printable(coding[:40])}); send it without a Content-Encoding")
     if "Transfer-Encoding" in headers or "Content-Length" not in headers:
         raise RequestError(411, f"send {route.body} with a Content-Length header")
     length = headers["Content-Length"]

@@ -1,6 +1,7 @@
 """predict_image.py --serve over plain HTTP: the page's files, /model, /predict, bad requests, load."""
 
 import contextlib
+import gzip
 import io
 import json
 import math
@@ -403,6 +404,21 @@ def test_a_post_without_an_image_content_type_is_refused(server, test_pngs):
         head += f"Content-Type: {kind}\r\n" if kind else ""
         status, _, body = raw_reply(server, head.encode() + b"\r\n" + test_pngs[0][0])
         assert status == 415 and "must be an image" in json.loads(body)["error"]
+
+
+def test_a_compressed_body_is_refused_not_read_as_the_image(server, test_pngs):
+    """A body sent with a Content-Encoding (gzip) is not the image its Content-Type names: it is
+    refused as such, whether the body was compressed or not, rather than read as it came."""
+    png = test_pngs[0][0]
+    for coding, body in (("gzip", gzip.compress(png)), ("gzip", png), ("br", png)):
+        head = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                f"Content-Encoding: {coding}\r\nContent-Length: {len(body)}\r\n\r\n")
+        status, _, reply = raw_reply(server, head.encode() + body)
+        assert status == 415 and f"Content-Encoding: {coding}" in json.loads(reply)["error"], reply
+    status, _, reply = raw_reply(server, (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                                          f"Content-Encoding: identity\r\nContent-Length: {len(png)}\r\n"
+                                          f"Connection: close\r\n\r\n").encode() + png)
+    assert status == 200 and json.loads(reply)["digit"] in range(10)
 
 
 def test_a_content_length_of_other_digits_is_a_400(server):
