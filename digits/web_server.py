@@ -18,7 +18,8 @@ requests addressed to its own host names (a page that points a name of its own a
 127.0.0.1 is refused), with a path for a target, and coming from its own page (a foreign
 Origin or Sec-Fetch-Site is refused; an image Content-Type is required, which makes a
 browser ask before sending one from another page, and that question is never answered
-yes). Its work is bounded: connections open at once, body bytes held at once, and images
+yes). A body comes as it is: one sent with a Content-Encoding is refused, never unpacked.
+Its work is bounded: connections open at once, body bytes held at once, and images
 decoded or waiting to be, counted from the moment a request's headers arrive.
 """
 
