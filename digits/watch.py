@@ -6,7 +6,7 @@
                     its test-set snapshots from the S-th on, and the latest snapshot in full
                     if the page has not seen it (with the strip of test digits, if S is 0);
                     answered as soon as the run is at another version than N (or after 10 s)
-    POST /stop      body {} sent as application/json: stop training as Ctrl-C does
+    POST /stop      body {} sent as application/json: stop training as Ctrl-C does (another body: 400)
 
 The training thread calls step() after every step. That costs a clock reading,
 except a few times a second, when it adds a point to the curves (the mean loss
@@ -26,6 +26,7 @@ import functools
 import io
 import json
 import math
+import re
 import secrets
 import threading
 import time
@@ -116,6 +117,8 @@ class Watch:
             return self.state_json(number("points"), number("snapshots"))
 
     def answer_stop(self, request, body):
+        if re.fullmatch(rb"[ \t\r\n]*\{[ \t\r\n]*\}[ \t\r\n]*", body) is None:  # JSON's whitespace only
+            raise web_server.RequestError(400, "the body must be {} (an empty JSON object), as the page sends it")
         if self.status["state"] in ("loading", "training") and self.on_stop is not None:
             self.on_stop()
             self.set_status("stopping", "Stopping after the current step, as Ctrl-C does")

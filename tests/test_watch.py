@@ -130,6 +130,8 @@ def test_the_page_answers_only_its_own_host_and_page(tmp_path):
                 ("POST", "/stop", b"{}", {**json_body, "Origin": "http://attacker.example"}, 403),
                 ("POST", "/stop", b"{}", {"Content-Type": "text/plain"}, 415),
                 ("POST", "/stop", b"{}", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+                ("POST", "/stop", b'{"stop": false}', json_body, 400), ("POST", "/stop", b"[]", json_body, 400),
+                ("POST", "/stop", b"[" * 100_000, json_body, 400), ("POST", "/stop", b"{}\xff", json_body, 400),
                 ("GET", "/stop", None, {}, 405),
                 ("POST", "/state", b"{}", json_body, 405),
                 ("GET", "/predict", None, {}, 404)):
