@@ -5,7 +5,8 @@
                     JSON: the run's settings and status, its curve points from the K-th on,
                     its test-set snapshots from the S-th on, and the latest snapshot in full
                     if the page has not seen it (with the strip of test digits, if S is 0);
-                    answered as soon as the run is at another version than N (or after 10 s)
+                    answered as soon as the run is at another version than N (or after 10 s);
+                    N, K and S are whole numbers (0 if left out; another value: 400)
     POST /stop      body {} sent as application/json: stop training as Ctrl-C does (another body: 400)
 
 The training thread calls step() after every step. That costs a clock reading,
@@ -94,9 +95,13 @@ class Watch:
 
         def number(name):
             value = query.get(name, ["0"])[-1]
-            return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+            if not (value.isascii() and value.isdigit() and len(value) < 10):
+                raise web_server.RequestError(400, f"{name} must be a whole number of at most 9 digits, "
+                                                   f"not {value[:20]!r}")
+            return int(value)
 
-        version, page = number("version"), query.get("page", [""])[-1][:40]
+        version, points, snapshots = number("version"), number("points"), number("snapshots")
+        page = query.get("page", [""])[-1][:40]
         deadline = time.monotonic() + LONG_POLL
         with self.lock:
             self.forget_old_pages()
@@ -114,7 +119,7 @@ class Watch:
                 self.pages.pop(page, None)
                 self.pages[page] = [time.monotonic(), self.version, False]
         with self.lock:
-            return self.state_json(number("points"), number("snapshots"))
+            return self.state_json(points, snapshots)
 
     def answer_stop(self, request, body):
         if re.fullmatch(rb"[ \t\r\n]*\{[ \t\r\n]*\}[ \t\r\n]*", body) is None:  # JSON's whitespace only

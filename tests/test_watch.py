@@ -127,6 +127,8 @@ def test_the_page_answers_only_its_own_host_and_page(tmp_path):
         json_body = {"Content-Type": "application/json"}
         for method, path, body, headers, expected in (
                 ("GET", "/state", None, {"Host": "attacker.example"}, 403),
+                ("GET", "/state?version=abc", None, {}, 400), ("GET", "/state?points=-5", None, {}, 400),
+                ("GET", "/state?snapshots=1e3", None, {}, 400), ("GET", "/state?version=" + "9" * 10, None, {}, 400),
                 ("POST", "/stop", b"{}", {**json_body, "Origin": "http://attacker.example"}, 403),
                 ("POST", "/stop", b"{}", {"Content-Type": "text/plain"}, 415),
                 ("POST", "/stop", b"{}", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
