@@ -320,11 +320,14 @@ def made_on_computer(gray):
     border = gray[border_mask(gray.shape)]
     level = np.median(border)
     away = np.abs(border - level)
-    rest = away[away > PANEL_LEVEL]
-    flat = np.mean(away <= FLAT) >= FLAT_SHARE
-    painted = (np.mean(away <= PANEL_LEVEL) >= PAINTED and min(gray.max() - level, level - gray.min()) <= PANEL_LEVEL
-               and (rest.size == 0 or np.median(rest) >= (gray.max() - gray.min()) / 2))
-    return bool((flat or painted) and np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
+    if np.mean(away <= FLAT) < FLAT_SHARE:  # not flat: painted, then?
+        low, high = gray.min(), gray.max()
+        if np.mean(away <= PANEL_LEVEL) < PAINTED or min(high - level, level - low) > PANEL_LEVEL:
+            return False
+        rest = away[away > PANEL_LEVEL]
+        if rest.size and np.median(rest) < (high - low) / 2:
+            return False
+    return bool(np.mean(np.abs(gray - level) <= 0.1) >= 0.5)
 
 
 def panel(gray):
@@ -431,25 +434,26 @@ def remove_background(gray, path="image", flat=False):
     deviation) of the typical level is background.
     """
     widest = background_window(gray.shape)
-    above, floor, top, window = strokes_above_background(gray, widest, flat_background=flat)
+    beyond = np.median(gray[border_mask(gray.shape)]) if flat else None  # a drawing's background
+    above, floor, top, window = strokes_above_background(gray, widest, beyond)
     if top < floor + MIN_CONTRAST:
         raise InputError(f"{path}: no digit found (the image is blank or has too little contrast)")
     if window is not None and (window < widest or flat):  # again, with a window fitted to the strokes
         size = max(15, min(round(window), min(gray.shape)))
-        above, floor, top, _ = strokes_above_background(gray, size, flat_background=flat)
+        above, floor, top, _ = strokes_above_background(gray, size, beyond)
     return np.clip((above - floor) / (top - floor), 0, 1)
 
 
-def strokes_above_background(gray, size, flat_background=False):
+def strokes_above_background(gray, size, beyond=None):
     """(gray less its opening with a size x size window, noise floor, strongest ink, the window
     fitted to the strokes). Marks that touch the image's edge (the edge of a sheet, a dark corner)
     do not count unless there are no others. A photo goes on beyond its edge as it ends there;
-    a drawing on a background of one colour (`flat_background`) is that background beyond its
+    a drawing on a background of one colour (its level `beyond`) is that background beyond its
     edge, so that a stroke drawn along the edge (a 7's bar along the top) is a stroke, not a
     broad surface (but an image narrower than the window is all edge, and goes on as it ends).
     """
-    if flat_background and min(gray.shape) >= size:
-        padded = np.pad(gray, size, constant_values=np.median(gray[border_mask(gray.shape)]))
+    if beyond is not None and min(gray.shape) >= size:
+        padded = np.pad(gray, size, constant_values=beyond)
     else:
         padded = np.pad(gray, size, mode="edge")
     flat = gray - ndimage.grey_opening(padded, size=(size, size))[size:-size, size:-size]

@@ -105,12 +105,22 @@ def squeezed(strokes, left, width=0.45, height=0.8):
     return [[(left + x * width, 40 + (y - 40) * height) for x, y in stroke] for stroke in strokes]
 
 
+def bounds(strokes):
+    """(left, top, right, bottom): the box around the points of `strokes`."""
+    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def moved(strokes, dx, dy):
+    """`strokes` moved dx px right and dy px down."""
+    return [[(x + dx, y + dy) for x, y in stroke] for stroke in strokes]
+
+
 def fitted(strokes, box):
     """`strokes` scaled and moved to fill `box` (left, top, right, bottom) on the pad."""
-    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
-    left, top, right, bottom = box
-    across, down = (right - left) / (max(xs) - min(xs)), (bottom - top) / (max(ys) - min(ys))
-    return [[(left + (x - min(xs)) * across, top + (y - min(ys)) * down) for x, y in stroke] for stroke in strokes]
+    (x0, y0, x1, y1), (left, top, right, bottom) = bounds(strokes), box
+    across, down = (right - left) / (x1 - x0), (bottom - top) / (y1 - y0)
+    return [[(left + (x - x0) * across, top + (y - y0) * down) for x, y in stroke] for stroke in strokes]
 
 
 def written_narrow(number, width, step):

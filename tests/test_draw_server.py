@@ -822,9 +822,8 @@ def test_a_number_drawn_to_the_edge_of_the_pad_is_read_whole(server, number, sid
     the digit at the edge (742 read 42, 420 read 20, 73 read 3, 307 read 30, 104 read 10)."""
     strokes = [stroke for k, digit in enumerate(number)
                for stroke in browser.squeezed(browser.DIGITS[int(digit)], 80 * k, 0.35, 0.5)]
-    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
-    dx, dy = (3 - min(xs) if side == "left" else 277 - max(xs)), 100 - min(ys)
-    drawing = browser.drawing([[(x + dx, y + dy) for x, y in stroke] for stroke in strokes])
+    left, top, right, _ = browser.bounds(strokes)
+    drawing = browser.drawing(browser.moved(strokes, 3 - left if side == "left" else 277 - right, 100 - top))
     assert predict(server, png_bytes(drawing)).get("number") == number
 
 
@@ -837,9 +836,8 @@ def test_a_number_standing_on_the_pads_bottom_edge_is_read_whole(server, number)
     digits' feet to the edge (22 read 77, 42 read 2)."""
     strokes = [stroke for k, digit in enumerate(number)
                for stroke in browser.squeezed(browser.DIGITS[int(digit)], 75 * k, 0.45, 0.5)]
-    xs, ys = [x for stroke in strokes for x, _ in stroke], [y for stroke in strokes for _, y in stroke]
-    dx, dy = 140 - (min(xs) + max(xs)) / 2, 276 - max(ys)
-    drawing = browser.drawing([[(x + dx, y + dy) for x, y in stroke] for stroke in strokes])
+    left, _, right, bottom = browser.bounds(strokes)
+    drawing = browser.drawing(browser.moved(strokes, 140 - (left + right) / 2, 276 - bottom))
     assert predict(server, png_bytes(drawing)).get("number") == number
 
 
