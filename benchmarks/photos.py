@@ -3,12 +3,14 @@
     python benchmarks/photos.py model_mnist.npz augmented.npz --per-group 40 --seed 3
     python benchmarks/photos.py model_mnist.npz --framing far --seed 21
     python benchmarks/photos.py model_mnist.npz --by-writing --per-group 100
+    python benchmarks/photos.py model_mnist.npz --font /usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf --mnist 0
 
 Writes the images to a temporary folder (or to --folder, kept), reads them with
 predict_image.py --json (as a user would) and prints a Markdown table: the share read
 exactly, per family and kind, and of MNIST test digits scaled up to 280x280, white on black.
 With --by-writing, a second table splits the numbers by how they were written: the hand, the
-spacing, joining strokes, the pen and the width of the writing.
+spacing, joining strokes, the pen and the width of the writing. With --font, every digit is
+written in that font (its ten digits redrawn as MNIST's are), a hand the table does not have.
 """
 
 import collections
@@ -33,17 +35,19 @@ LARGEST_NUMBER = 8  # numbers have 2 to this many digits
 MNIST_TEST_DIGITS = 10_000
 
 
-def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"):
+def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal", font=None):
     """per_group images of each family and kind, named <family>_<kind>_<k>_<label>.<ext>, and
     mnist_per_group (default: per_group) MNIST test digits at 280x280, white on black. Framed
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
     the same writing on the same sheet, framed far or close, turned, with a line of print,
     underlined or ringed, or written in a fine pen, wide or slanted, or its 1s and 7s formed
-    otherwise.
+    otherwise. With a `font` file, every digit is that font's (photos.font_digits), redrawn as
+    MNIST's hand is.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     images = images.reshape(-1, 28, 28)
+    hand, hand_labels = photos.font_digits(font) if font else (images, labels)
     rng = np.random.default_rng(seed)
     written = {}
     for family in photos.FAMILIES:
@@ -52,9 +56,10 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
                 count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
                 framed = copy.deepcopy(rng)
                 record = {}
-                data, label = photos.make_photo(rng, images, labels, family, count, record=record)
+                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=bool(font))
                 if framing != "normal":
-                    data, label = photos.make_photo(framed, images, labels, family, count, framing=framing)
+                    data, label = photos.make_photo(framed, hand, hand_labels, family, count, framing=framing,
+                                                    font=bool(font))
                 name = f"{family}_{kind}_{k:03d}_{label}.{'png' if family == 'screen' else 'jpg'}"
                 with open(os.path.join(folder, name), "wb") as f:
                     f.write(data)
@@ -120,6 +125,7 @@ def table(models, results):
 WRITING = [  # (row, whether a number's record belongs in it) for the table by how numbers were written
     ("hand: MNIST's digits redrawn", lambda r: r["hand"] == "mnist"),
     ("hand: written stroke by stroke", lambda r: r["hand"] == "written"),
+    ("hand: a font's digits redrawn", lambda r: r["hand"] == "font"),
     *((f"digits {name}", lambda r, name=name: r["spacing"] == name) for name in photos.SPACING_NAMES),
     ("no digits joined by a stroke", lambda r: r["joined"] == 0),
     ("some digits joined by a stroke", lambda r: r["joined"] > 0),
@@ -187,6 +193,9 @@ def main():
                         f"slanted {photos.SLANTED_HAND[0]}-{photos.SLANTED_HAND[1]} columns per row either way "
                         "(slanted), or with its 1s written with a long flag and its 7s crossed (abroad); "
                         "images made on a computer are the same in all (default: %(default)s)")
+    p.add_argument("--font", metavar="FILE", default=None,
+                   help="write every digit in this handwriting font (a .ttf or .otf file) instead of the table's "
+                        "hands, redrawn with the table's pens, widths, slants and spacings as MNIST's digits are")
     p.add_argument("--folder", default=None,
                    help="a new or empty folder to write the images to and keep them in (default: a temporary folder)")
     p.add_argument("--by-writing", action="store_true",
@@ -195,8 +204,15 @@ def main():
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
+    if args.font and not os.path.isfile(args.font):
+        raise cli.InputError(f"--font {args.font}: no such file; give a .ttf or .otf font file")
+    if args.font:
+        try:
+            photos.font_digits(args.font, copies=1)
+        except (OSError, ValueError) as error:
+            raise cli.InputError(f"--font {args.font}: not a font with digits that FreeType can read ({error})")
     written, rights = write_and_read(args.models, args.folder, lambda folder: write_photos(
-        folder, args.per_group, args.seed, args.mnist, args.framing))
+        folder, args.per_group, args.seed, args.mnist, args.framing, args.font))
     print(table(args.models, [group_counts(right) for right in rights]))
     if args.by_writing:
         print()

@@ -213,16 +213,43 @@ def redrawn_mnist(image, height, width_factor, slant, pen_width):
     return edge[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], [ends]
 
 
+def font_digits(path, copies=100):
+    """(images, labels): the digits 0 to 9 of the font file `path` (TrueType or OpenType) drawn as
+    MNIST's are, white on black in 28 x 28 with the tallest 20 px tall and each centred in its box,
+    `copies` times each, so that a number may hold a digit twice. OSError if FreeType cannot read
+    the file, ValueError if it has no digits of its own (two look the same)."""
+    font = ImageFont.truetype(path, 200)
+    glyphs = []
+    for digit in range(10):
+        left, top, right, bottom = font.getbbox(str(digit))
+        glyph = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+        ImageDraw.Draw(glyph).text((-left, -top), str(digit), fill=255, font=font)
+        glyphs.append(glyph.crop(glyph.getbbox() or (0, 0, 1, 1)))
+    if len({(glyph.size, glyph.tobytes()) for glyph in glyphs}) < 10:
+        raise ValueError("its digits are not ten different shapes")
+    scale = 20 / max(glyph.size[1] for glyph in glyphs)
+    images = np.zeros((10, 28, 28), np.uint8)
+    for digit, glyph in enumerate(glyphs):
+        size = (min(26, max(1, round(glyph.size[0] * scale))), max(1, round(glyph.size[1] * scale)))
+        glyph = np.asarray(glyph.resize(size, Image.Resampling.LANCZOS))
+        top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+        images[digit, top:top + size[1], left:left + size[0]] = glyph
+    return np.tile(images, (copies, 1, 1)), np.tile(np.arange(10), copies)
+
+
 def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS, slanted=False,
-                abroad=False):
+                abroad=False, font=False):
     """(ink image in [0, 1], label string) of `count` digits written in a row by one hand, its
     digits `widths` (least, most) times their natural width, slanting up to HAND_SLANT either way
     or, `slanted`, by SLANTED_HAND (the same draw, further), its 1s and 7s formed as ABROAD says if
     `abroad` (in the written hand: MNIST's digits are MNIST's); how they were written goes into the
-    dict `record`, if given: the hand ("mnist" or "written"), its width factor and slant, the
-    spacing (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the
-    digits' height."""
+    dict `record`, if given: the hand ("mnist" or "written", or "font" if `font`: `images` are a
+    font's digits, font_digits, redrawn as MNIST's are), its width factor and slant, the spacing
+    (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the digits'
+    height."""
     hand = "written" if rng.random() < 0.5 else "mnist"
+    if font:  # the draw above is made all the same, so that the rest of the photo is as it would be
+        hand = "font"
     chosen = rng.choice(len(images), count, replace=False)
     width_factor = float(np.exp(rng.uniform(*np.log(widths))))  # one writer, one width ...
     slant = rng.uniform(-HAND_SLANT, HAND_SLANT)  # ... and one slant
@@ -308,7 +335,8 @@ def stream_of_its_own(rng):
     return np.random.default_rng(rng.bit_generator.jumped())
 
 
-def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal", record=None):
+def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal", record=None,
+               font=False):
     """(JPEG or PNG bytes, label string) of `count` random test digits written in one row: on paper
     (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
     (`screen`), as a PNG. A photo's `framing` is `normal` (the writing within a phone's frame as
@@ -321,9 +349,9 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     them: ringed) or `fine` (on paper, the pen FINE of the digits' height wide, at least 1 px) or
     `wide` (the digits WIDE_HAND times their natural width) or `slanted` (the hand's slant
     SLANTED_HAND either way) or `abroad` (its 1s and 7s formed as ABROAD says); it does not change
-    an image made on a computer. `record`: see handwriting."""
+    an image made on a computer. `record`, `font`: see handwriting."""
     if family == "screen":
-        return screen_image(rng, images, labels, count, record)
+        return screen_image(rng, images, labels, count, record, font)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
     ink_rgb, opacity = ((235, 235, 225), 0.85) if family == "board" else INKS[ink_name]
     width, height = size or (int(rng.choice([1000, 1200, 1600])), int(rng.choice([750, 900, 1200])))
@@ -336,7 +364,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
         pen_width = max(1.0, stream_of_its_own(rng).uniform(*FINE) * digit_height)
     widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths, framing == "slanted",
-                             framing == "abroad")
+                             framing == "abroad", font)
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is
@@ -496,12 +524,12 @@ def ringed(rng, ink, digit_height, pen_width):
     return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def screen_image(rng, images, labels, count, record=None):
+def screen_image(rng, images, labels, count, record=None, font=False):
     """(PNG bytes, label) of digits drawn in a paint program: light on dark or dark on light, with
-    a round brush, on a canvas a little larger than the writing. `record`: see handwriting."""
+    a round brush, on a canvas a little larger than the writing. `record`, `font`: see handwriting."""
     height = rng.uniform(40, 200)
     pen_width = max(2.0, rng.uniform(0.06, 0.2) * height)
-    ink, label = handwriting(rng, images, labels, count, height, pen_width, record)
+    ink, label = handwriting(rng, images, labels, count, height, pen_width, record, font=font)
     margin = int(rng.uniform(0.15, 0.6) * height)
     ink = np.pad(ink, ((margin, margin), (margin + int(rng.uniform(0, 0.5) * height), margin)))
     light_on_dark = rng.random() < 0.5

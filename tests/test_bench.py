@@ -3,6 +3,7 @@
 import os
 import re
 
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
@@ -75,6 +76,18 @@ def test_photo_table_by_how_the_numbers_were_written(tmp_path, trained_model):
         assert sum(round(float(share) / 100 * int(n)) for share, n in cells) == numbers
 
 
+def test_photo_table_of_digits_written_in_a_font(tmp_path, trained_model):
+    font = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "0", "--seed", "9",
+                        "--font", font, "--by-writing", "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1].rstrip(" |")
+            for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line}
+    assert re.fullmatch(r"[\d.]+% of 5", rows["hand: a font's digits redrawn"])  # every number, in the font
+    assert not any(row.startswith("hand: ") and "font" not in row for row in rows)
+    assert len(os.listdir(tmp_path / "images")) == 10  # one digit and one number of each family
+
+
 def test_the_floor_is_train_py_with_steps_cut_to_their_products(tmp_path):
     result = run_script("benchmarks/train_products_only.py", "--limit", "500", "--epochs", "2", "--batch-size", "128",
                         "--quiet", "--model", "floor.npz", cwd=tmp_path, timeout=120)
@@ -132,6 +145,8 @@ def test_bad_options_are_named_in_one_line_and_nothing_is_written(tmp_path):
               "--mnist: must be at most 10000, got 20000 from --per-group"),
              ("benchmarks/photos.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
              ("benchmarks/photos.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
+             ("benchmarks/photos.py", ["--font", "a_file"], "--font a_file: not a font with digits that FreeType can"),
+             ("benchmarks/photos.py", ["--font", "no_such.ttf"], "--font no_such.ttf: no such file"),
              ("benchmarks/panels.py", ["--per-kind", "0"], "argument --per-kind: must be at least 1, got 0"),
              ("benchmarks/panels.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
              ("benchmarks/pad.py", ["--pen", "0"], "argument --pen: must be at least 1, got 0"),

@@ -13,6 +13,7 @@ import collections
 import io
 import os
 
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
@@ -119,6 +120,23 @@ def test_framed_abroad_a_1_has_a_long_flag_and_a_7_is_crossed_and_the_rest_is_dr
                 assert len(abroad) == 2 and abroad[-1][:, 1].min() > 0.35, abroad
             else:
                 assert all(np.array_equal(a, b) for a, b in zip(strokes, abroad)) and len(strokes) == len(abroad)
+
+
+def test_a_font_writes_its_own_digits_as_mnist_holds_them_and_the_photo_says_so():
+    """photos.font_digits draws a font's ten digits in MNIST's frame, and make_photo with font=True
+    writes numbers in them, recorded as the hand "font"."""
+    font = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
+    images, labels = photos.font_digits(font, copies=3)
+    assert images.shape == (30, 28, 28) and images.dtype == np.uint8 and list(labels[:12]) == [*range(10), 0, 1]
+    heights = [np.ptp(np.flatnonzero(image.max(axis=1) > 0)) + 1 for image in images[:10]]
+    assert max(heights) == 20 and min(heights) >= 18  # print: every digit as tall as the tallest, within a pixel
+    assert len({image.tobytes() for image in images[:10]}) == 10 and np.array_equal(images[:10], images[10:20])
+    for family in ("plain", "screen"):
+        record = {}
+        photo, label = photos.make_photo(np.random.default_rng(5), images, labels, family, 3, size=(400, 300),
+                                         record=record, font=True)
+        assert record["hand"] == "font" and len(label) == 3 and set(label) <= set("0123456789")
+        assert Image.open(io.BytesIO(photo)).format == ("JPEG" if family == "plain" else "PNG")
 
 
 def test_writing_is_underlined_or_written_under_a_line_once_or_twice():
