@@ -47,8 +47,15 @@ def run_main(prog, main, interrupted="interrupted"):
 
     InputError -> its message, exit 1. Ctrl-C -> `interrupted`, exit 130 (SIGTERM,
     where raise_terminated handles it: 143). A closed output pipe (e.g. `| head`)
-    -> silent exit 1.
+    -> silent exit 1. Where the terminal's encoding is a code page (Windows, output redirected to
+    a file or a pipe), what it cannot hold is written as a Python escape (a file name in Chinese as
+    \\u6570...), as on stderr, and bytes it cannot read from stdin are kept as they came (a path
+    typed at the prompt), instead of stopping the script with a traceback.
     """
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")
     try:
         sys.exit(main())
     except InputError as e:
@@ -131,11 +138,14 @@ def open_regular_file(path, name=None):
     """`path` opened for reading in binary, refused with an InputError unless it is a regular file.
 
     A FIFO, a device or a socket would block a reader for ever or yield endless
-    data; it is opened without blocking, recognised and closed again.
+    data; it is opened without blocking (where the system has O_NONBLOCK: Windows has
+    neither it nor FIFOs), recognised and closed again. On Windows a file descriptor is
+    opened as binary (O_BINARY) or its bytes are read as text, CR LF as LF.
     """
     name = path if name is None else name
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | nonblocking)
     except FileNotFoundError:
         raise InputError(f"{name}: " + ("a web address, not a file here: download it and give the path of the "
                                         "downloaded file" if is_web_address(path) else "file not found")) from None
@@ -143,6 +153,8 @@ def open_regular_file(path, name=None):
         raise InputError(f"{name}: is a folder") from None
     except OSError as e:
         raise InputError(f"{name}: cannot open ({e.strerror})") from None
+    except ValueError as e:  # a NUL in the name, or on Windows a character no file name can hold
+        raise InputError(f"{name}: not a file name this system can open ({e})") from None
     mode = os.fstat(fd).st_mode
     if stat.S_ISDIR(mode):
         os.close(fd)
@@ -150,7 +162,8 @@ def open_regular_file(path, name=None):
     if not stat.S_ISREG(mode):
         os.close(fd)
         raise InputError(f"{name}: not a regular file (a {file_kind(mode)}); give a file")
-    os.set_blocking(fd, True)
+    if nonblocking:
+        os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
 

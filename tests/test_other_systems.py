@@ -69,6 +69,15 @@ def test_train_py_trains_without_linux(tmp_path):
     assert "BLAS thread" in result.stdout and load_model(tmp_path / "model_mnist.npz")[1]["epochs_completed"] == 3
 
 
+def test_predict_image_py_reads_files_without_linux(tmp_path, trained_model):
+    """Without os.O_NONBLOCK (Windows), images and models are still opened as regular files."""
+    photo = os.path.join(ROOT, "docs", "photo-number.jpg")
+    result = run_script(WITHOUT_LINUX, os.path.join(ROOT, "predict_image.py"), "--model", trained_model, "--json",
+                        photo, "missing.png", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "missing.png: file not found" in result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["number"].isdigit()
+
+
 def test_both_pages_serve_and_stop_on_ctrl_c_without_linux(tmp_path, trained_model):
     for command in (["predict_image.py", "--serve", "--port", "0", "--model", str(trained_model)],
                     ["train.py", *TINY[:2], "--epochs", "100000", "--batch-size", "50", "--watch", "--port", "0"]):

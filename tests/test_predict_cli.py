@@ -620,6 +620,25 @@ def test_control_characters_in_file_names_are_escaped(tmp_path, digits, trained_
     assert_clean_error(result, "bad\\rname\\x1b]0;x\\x07.png")
 
 
+def test_a_name_the_terminal_cannot_show_or_a_file_cannot_have_is_one_line_not_a_traceback(tmp_path, digits,
+                                                                                            trained_model):
+    """Where output and input go through a code page (Windows, output redirected: cp1252 here), a
+    Chinese file name is printed escaped, as stderr escapes it, and bytes that are no character
+    there, or a NUL, typed at the prompt are a file not found or not a file name."""
+    named = tmp_path / "\u6570\u5b57.png"
+    named.write_bytes((digits / "00_7.png").read_bytes())
+    env = dict(os.environ, PYTHONIOENCODING="cp1252")
+    command = [sys.executable, os.path.join(ROOT, PREDICT), "--model", str(trained_model)]
+    result = subprocess.run([*command, named.name], cwd=tmp_path, capture_output=True, env=env, timeout=120)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    assert result.stdout.startswith(b"\\u6570\\u5b57.png: 7 (confidence "), result.stdout
+    for typed, words in ((b"x\x81\x8d.png\n", b"x\\udc81\\udc8d.png: file not found"),
+                         (b"x\x00y.png\n", b"x\\x00y.png: not a file name this system can open")):
+        result = subprocess.run(command, cwd=tmp_path, input=typed, capture_output=True, env=env, timeout=120)
+        assert result.returncode == 1 and result.stdout == b"Image path: ", result
+        assert result.stderr.count(b"\n") == 1 and words in result.stderr and b"Traceback" not in result.stderr
+
+
 def test_why_splits_each_logit_into_the_pixels_and_a_constant(tmp_path, digits, mnist, trained_model):
     from digits import reader
     params = reader.load(trained_model)

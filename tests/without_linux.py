@@ -2,7 +2,8 @@
 (threadpoolctl, which finds the BLAS library its own way on each system, still reads
 /proc/self/maps here), no os.sched_getaffinity,
 no os.sysconf, no `resource` module, no C library that ctypes.CDLL(None) can name (Windows raises
-TypeError).
+TypeError), and, as on Windows, no os.O_NONBLOCK nor os.set_blocking (Python has them only on
+Unix, the second on Windows only since 3.12).
 
     python tests/without_linux.py SCRIPT [ARGS...]
 """
@@ -30,7 +31,7 @@ def cdll_without_none(name, *args, **kwargs):
 
 builtins.open = open_without_proc
 ctypes.CDLL = cdll_without_none
-for name in ("sched_getaffinity", "sysconf"):
+for name in ("sched_getaffinity", "sysconf", "O_NONBLOCK", "set_blocking"):
     if hasattr(os, name):
         delattr(os, name)
 sys.modules["resource"] = None  # `import resource` raises ImportError
