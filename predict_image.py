@@ -11,7 +11,7 @@ import json
 import os
 import re
 import sys
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 if __name__ == "__main__" and not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
     # One thread for the BLAS, set before NumPy loads it (unless the user chose): reading an image
@@ -144,13 +144,15 @@ def typed_path(text):
 
     Dropping a file on a terminal types its path quoted ('my digit.png'), with
     backslash-escaped spaces (my\\ digit.png) or as a file:// URL, depending on the terminal.
+    On Windows a backslash separates folders, and file:///C:/x.png is C:\\x.png.
     """
     text = text.strip()
     if text[:1] in "'\"" and text[-1:] == text[:1] and len(text) > 1:
         text = text[1:-1]
     elif text.startswith("file://"):
-        text = unquote(urlsplit(text).path)
-    elif "\\" in text and not os.path.exists(text):
+        from urllib.request import url2pathname  # here: it brings in http.client and ssl, 25 ms
+        text = url2pathname(urlsplit(text).path)
+    elif "\\" in text and os.sep == "/" and not os.path.exists(text):
         text = re.sub(r"\\(.)", r"\1", text)
     return os.path.expanduser(text)
 

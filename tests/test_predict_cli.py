@@ -579,6 +579,19 @@ def test_prompt_reads_paths_as_terminals_type_them(tmp_path, digits, trained_mod
     assert "Predicted digit: 7" in result.stdout
 
 
+def test_a_path_typed_on_windows_keeps_its_backslashes_and_a_file_url_is_a_drive_path(monkeypatch):
+    """As on Windows (its separator, and urllib's url2pathname there): a backslash is a folder's
+    separator, not an escape, and file:///C:/... is C:\\...."""
+    import nturl2path
+    import urllib.request
+
+    from predict_image import typed_path
+    monkeypatch.setattr(os, "sep", "\\")
+    monkeypatch.setattr(urllib.request, "url2pathname", nturl2path.url2pathname)
+    assert typed_path(r"C:\Users\me\my digit.png") == r"C:\Users\me\my digit.png"
+    assert typed_path(" file:///C:/Users/me/my%20digit.png ") == r"C:\Users\me\my digit.png"
+
+
 # Numbers ---------------------------------------------------------------------------------------
 
 def number_image(mnist, indices, path, gap=30, scale=4):
