@@ -82,7 +82,7 @@ def png_bytes(pixels, index):
     info.add_text("Software", PROG)
     info.add_text("Source", f"MNIST test split, image {index}")
     buffer = io.BytesIO()
-    Image.fromarray(pixels.reshape(28, 28), mode="L").save(buffer, "PNG", pnginfo=info)
+    Image.fromarray(pixels.reshape(28, 28)).save(buffer, "PNG", pnginfo=info)
     return buffer.getvalue()
 
 

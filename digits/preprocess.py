@@ -1145,7 +1145,7 @@ def tilt(mask):
 
 def turned(ink, angle):
     """`ink` turned `angle` degrees counter-clockwise about its middle, in a frame that holds it all."""
-    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").rotate(
+    return np.asarray(Image.fromarray(ink.astype(np.float32)).rotate(
         angle, Image.Resampling.BILINEAR, expand=True))
 
 
@@ -1178,7 +1178,7 @@ def line_image(ink, labels, groups, height):
     if scale > 1:  # a small line is enlarged smoothly, so that cuts and pens have pixels to work with
         size = (round(marks.shape[1] * scale), round(marks.shape[0] * scale))
         marks = np.asarray(Image.fromarray(marks).resize(size, Image.Resampling.NEAREST))
-        ink = np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR))
+        ink = np.asarray(Image.fromarray(ink.astype(np.float32)).resize(size, Image.Resampling.BILINEAR))
     mask = (ink >= INK_LEVEL) & (marks > 0)
     kept = np.bincount(marks[mask], minlength=len(groups) + 1) > 0  # the marks with pixels left: a hairline's ink,
     mask |= (marks > 0) & ~kept[marks]  # spread by the enlarging, may be fainter than that everywhere; it stays as it was
@@ -1265,7 +1265,7 @@ def digit_ink(own, narrow=NARROW, size=None):
         rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         own = own[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
         wide = (round(narrow * own.shape[0]), own.shape[0])
-        own = np.asarray(Image.fromarray(own, mode="F").resize(wide, Image.Resampling.BILINEAR)) >= 0.5
+        own = np.asarray(Image.fromarray(own).resize(wide, Image.Resampling.BILINEAR)) >= 0.5
     target, now = STROKE * max(own.shape) / BOX, stroke_width(own)
     radius = round(abs(target - now) / 2)
     if radius and now < 0.75 * target:  # a round pen: the pixels within radius of the strokes
@@ -1702,7 +1702,7 @@ def scale_to_box(gray, box=BOX):
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     if size == (width, height):
         return gray
-    scaled = Image.fromarray(gray.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    scaled = Image.fromarray(gray.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
     scaled = np.clip(np.asarray(scaled), 0, None)
     return scaled / scaled.max()
 

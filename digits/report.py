@@ -115,7 +115,7 @@ def training_report_png(params, history, X_test, y_test, title):
     bottom.suptitle("Test digits the network got wrong: true digit -> what it said (confidence)",
                     fontsize=11)
     axes = bottom.subplots(1, 12, squeeze=False).ravel()
-    for ax, index in zip(axes, [*wrong, *[None] * (12 - len(wrong))], strict=True):
+    for ax, index in zip(axes, [*wrong, *[None] * (12 - len(wrong))]):
         ax.axis("off")
         if index is not None:
             ax.imshow(X_test[:, index].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)

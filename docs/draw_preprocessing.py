@@ -78,7 +78,7 @@ def main():
     fig, axes = plt.subplots(1, 8, figsize=(18, 3.6), width_ratios=[1.6, 1.6, 1.6, 1.6, 1, 1, 1, 1])
     axes[0].imshow(np.asarray(image))
     axes[0].set_title(f"input: {os.path.basename(args.example)}\n640x480 JPEG", fontsize=10)
-    for ax, (title, array) in zip(axes[1:7], panels, strict=True):
+    for ax, (title, array) in zip(axes[1:7], panels):
         ax.imshow(array, cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
     axes[7].imshow(raw, cmap="gray", vmin=0, vmax=1)

@@ -377,7 +377,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     ground = BOARDS[rng.integers(len(BOARDS))] if family == "board" else PAPERS[rng.integers(len(PAPERS))]
     sheet = np.tile(np.array(ground, np.float32) / 255, (sheet_h, sheet_w, 1))
     grain = ndimage.gaussian_filter(rng.normal(0, 1, (sheet_h // 8 + 1, sheet_w // 8 + 1)), 2).astype(np.float32)
-    grain = np.asarray(Image.fromarray(grain, mode="F").resize((sheet_w, sheet_h), Image.Resampling.BILINEAR))
+    grain = np.asarray(Image.fromarray(grain).resize((sheet_w, sheet_h), Image.Resampling.BILINEAR))
     sheet *= 1 + (0.06 if family == "board" else 0.015) * grain[:, :, None]
     spacing = digit_height * rng.uniform(0.45, 0.9)
     line_colour = np.array([(150, 180, 215), (170, 170, 175), (140, 170, 200)][rng.integers(3)], np.float32) / 255

@@ -74,6 +74,32 @@ def test_the_first_command_works_on_a_fresh_debian_python(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_scripts_run_on_the_oldest_python_the_readme_names(tmp_path):
+    """The README's oldest Python (macOS's own python3 is 3.9), with the newest packages pip gives
+    it: the three scripts run, and print no warning."""
+    oldest = re.search(r"Python (3\.\d+) or newer", README)[1]
+    found = [shutil.which(f"python{oldest}"), *glob.glob(os.path.expanduser(f"~/.pyenv/versions/{oldest}.*/bin/python"))]
+    python = next((p for p in found if p and subprocess.run([p, "-c", "import ensurepip"], capture_output=True,
+                                                              timeout=60).returncode == 0), None)
+    if python is None:
+        pytest.skip(f"this machine has no python{oldest} with venv and pip (on PATH or from pyenv)")
+    folder = project_copy(tmp_path)
+    env = {**os.environ, "PIP_COMPILE": "0"}
+    venv_python = os.path.join(folder, ".venv", "bin", "python")
+    for command in ([python, "-m", "venv", ".venv"], [venv_python, "-m", "pip", "install", "-q", "-r", "requirements.txt"]):
+        result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+    for script, *args in (["train.py", *SMALL_TRAINING, "--plot", "report.png"], ["generate_test_set.py"],
+                          ["predict_image.py", "docs/photo-number.jpg", "test/digit_7_sample_0.png"]):
+        result = subprocess.run([venv_python, script, *args], cwd=folder, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "Warning" not in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "Python " + oldest in subprocess.run([venv_python, "--version"], capture_output=True, text=True).stdout
+    assert os.path.getsize(folder / "report.png") > 0 and "number " in result.stdout
+
+
+@pytest.mark.slow
 def test_every_readme_command_runs(tmp_path):
     folder = project_copy(tmp_path)
     commands = [c for c in readme_commands() if not c.startswith(("python3 -m venv", "python -m pip"))]
