@@ -8,6 +8,7 @@ Unix, the second on Windows only since 3.12).
     python tests/without_linux.py SCRIPT [ARGS...]
 """
 
+import asyncio  # noqa: F401  here, before os loses sysconf: on Unix, Python 3.13's asyncio reads it as it loads
 import builtins
 import ctypes
 import os
