@@ -204,9 +204,9 @@ def main():
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
-    if args.font and not os.path.isfile(args.font):
-        raise cli.InputError(f"--font {args.font}: no such file; give a .ttf or .otf font file")
     if args.font:
+        if not os.path.isfile(args.font):
+            raise cli.InputError(f"--font {args.font}: no such file; give a .ttf or .otf font file")
         try:
             photos.font_digits(args.font, copies=1)
         except (OSError, ValueError) as error:

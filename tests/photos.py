@@ -215,9 +215,10 @@ def redrawn_mnist(image, height, width_factor, slant, pen_width):
 
 def font_digits(path, copies=100):
     """(images, labels): the digits 0 to 9 of the font file `path` (TrueType or OpenType) drawn as
-    MNIST's are, white on black in 28 x 28 with the tallest 20 px tall and each centred in its box,
-    `copies` times each, so that a number may hold a digit twice. OSError if FreeType cannot read
-    the file, ValueError if it has no digits of its own (two look the same)."""
+    MNIST's are, white on black in 28 x 28 with the tallest 20 px tall (one wider than 26 px
+    narrowed to fit) and each centred in its box, `copies` times each, so that a number may hold
+    a digit twice. OSError if FreeType cannot read the file, ValueError if it has no digits of its
+    own (two look the same)."""
     font = ImageFont.truetype(path, 200)
     glyphs = []
     for digit in range(10):
@@ -248,7 +249,7 @@ def handwriting(rng, images, labels, count, height, pen_width, record=None, widt
     (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the digits'
     height."""
     hand = "written" if rng.random() < 0.5 else "mnist"
-    if font:  # the draw above is made all the same, so that the rest of the photo is as it would be
+    if font:  # the draw above is made all the same: the writer's width, slant and spacing are those of the seed
         hand = "font"
     chosen = rng.choice(len(images), count, replace=False)
     width_factor = float(np.exp(rng.uniform(*np.log(widths))))  # one writer, one width ...

@@ -78,7 +78,8 @@ def test_the_scripts_run_on_the_oldest_python_the_readme_names(tmp_path):
     """The README's oldest Python (macOS's own python3 is 3.9), with the newest packages pip gives
     it: the three scripts run, and print no warning."""
     oldest = re.search(r"Python (3\.\d+) or newer", README)[1]
-    found = [shutil.which(f"python{oldest}"), *glob.glob(os.path.expanduser(f"~/.pyenv/versions/{oldest}.*/bin/python"))]
+    pyenv = os.path.expanduser(f"~/.pyenv/versions/{oldest}.*/bin/python")
+    found = [shutil.which(f"python{oldest}"), *glob.glob(pyenv)]
     python = next((p for p in found if p and subprocess.run([p, "-c", "import ensurepip"], capture_output=True,
                                                               timeout=60).returncode == 0), None)
     if python is None:
@@ -86,7 +87,8 @@ def test_the_scripts_run_on_the_oldest_python_the_readme_names(tmp_path):
     folder = project_copy(tmp_path)
     env = {**os.environ, "PIP_COMPILE": "0"}
     venv_python = os.path.join(folder, ".venv", "bin", "python")
-    for command in ([python, "-m", "venv", ".venv"], [venv_python, "-m", "pip", "install", "-q", "-r", "requirements.txt"]):
+    for command in ([python, "-m", "venv", ".venv"],
+                    [venv_python, "-m", "pip", "install", "-q", "-r", "requirements.txt"]):
         result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr[-2000:]
     for script, *args in (["train.py", *SMALL_TRAINING, "--plot", "report.png"], ["generate_test_set.py"],
