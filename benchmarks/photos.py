@@ -206,7 +206,8 @@ def main():
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
     if args.font:
         if not os.path.isfile(args.font):
-            raise cli.InputError(f"--font {args.font}: no such file; give a .ttf or .otf font file")
+            what = "is a folder" if os.path.isdir(args.font) else "no such file"
+            raise cli.InputError(f"--font {args.font}: {what}; give a .ttf or .otf font file")
         try:
             photos.font_digits(args.font, copies=1)
         except (OSError, ValueError) as error:

@@ -147,6 +147,7 @@ def test_bad_options_are_named_in_one_line_and_nothing_is_written(tmp_path):
              ("benchmarks/photos.py", ["--folder", "a_file"], "--folder a_file: not a folder"),
              ("benchmarks/photos.py", ["--font", "a_file"], "--font a_file: not a font with digits that FreeType can"),
              ("benchmarks/photos.py", ["--font", "no_such.ttf"], "--font no_such.ttf: no such file"),
+             ("benchmarks/photos.py", ["--font", "mine"], "--font mine: is a folder; give a .ttf or .otf font file"),
              ("benchmarks/panels.py", ["--per-kind", "0"], "argument --per-kind: must be at least 1, got 0"),
              ("benchmarks/panels.py", ["--folder", "mine"], "--folder mine: not empty; give a new or empty folder"),
              ("benchmarks/pad.py", ["--pen", "0"], "argument --pen: must be at least 1, got 0"),
