@@ -41,13 +41,13 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
     the same writing on the same sheet, framed far or close, turned, with a line of print,
     underlined or ringed, or written in a fine pen, wide or slanted, or its 1s and 7s formed
-    otherwise. With a `font` file, every digit is that font's (photos.font_digits), redrawn as
-    MNIST's hand is.
+    otherwise. With a `font`, (images, labels) of a font's digits (photos.font_digits), every
+    digit is that font's, redrawn as MNIST's hand is.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     images = images.reshape(-1, 28, 28)
-    hand, hand_labels = photos.font_digits(font) if font else (images, labels)
+    hand, hand_labels = font or (images, labels)
     rng = np.random.default_rng(seed)
     written = {}
     for family in photos.FAMILIES:
@@ -56,10 +56,10 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
                 count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
                 framed = copy.deepcopy(rng)
                 record = {}
-                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=bool(font))
+                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=font is not None)
                 if framing != "normal":
                     data, label = photos.make_photo(framed, hand, hand_labels, family, count, framing=framing,
-                                                    font=bool(font))
+                                                    font=font is not None)
                 name = f"{family}_{kind}_{k:03d}_{label}.{'png' if family == 'screen' else 'jpg'}"
                 with open(os.path.join(folder, name), "wb") as f:
                     f.write(data)
@@ -204,16 +204,17 @@ def main():
     args = p.parse_args()
     if args.mnist is None and args.per_group > MNIST_TEST_DIGITS:
         p.error(f"argument --mnist: must be at most {MNIST_TEST_DIGITS}, got {args.per_group} from --per-group")
+    font = None
     if args.font:
         if not os.path.isfile(args.font):
             what = "is a folder" if os.path.isdir(args.font) else "no such file"
             raise cli.InputError(f"--font {args.font}: {what}; give a .ttf or .otf font file")
         try:
-            photos.font_digits(args.font, copies=1)
+            font = photos.font_digits(args.font)
         except (OSError, ValueError) as error:
             raise cli.InputError(f"--font {args.font}: not a font with digits that FreeType can read ({error})")
     written, rights = write_and_read(args.models, args.folder, lambda folder: write_photos(
-        folder, args.per_group, args.seed, args.mnist, args.framing, args.font))
+        folder, args.per_group, args.seed, args.mnist, args.framing, font))
     print(table(args.models, [group_counts(right) for right in rights]))
     if args.by_writing:
         print()
