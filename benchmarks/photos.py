@@ -41,7 +41,7 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
     the same writing on the same sheet, framed far or close, turned, with a line of print,
     underlined or ringed, or written in a fine pen, wide or slanted, or its 1s and 7s formed
-    otherwise. With a `font`, (images, labels) of a font's digits (photos.font_digits), every
+    otherwise, or without its joining strokes. With a `font`, (images, labels) of a font's digits (photos.font_digits), every
     digit is that font's, redrawn as MNIST's hand is.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
@@ -192,7 +192,8 @@ def main():
                         f"{photos.WIDE_HAND[0]}-{photos.WIDE_HAND[1]} times their natural width (wide), "
                         f"slanted {photos.SLANTED_HAND[0]}-{photos.SLANTED_HAND[1]} columns per row either way "
                         "(slanted), or with its 1s written with a long flag and its 7s crossed (abroad); "
-                        "images made on a computer are the same in all (default: %(default)s)")
+                        "images made on a computer are the same in all of these; or without the strokes that "
+                        "join neighbouring digits, on a computer too (unjoined) (default: %(default)s)")
     p.add_argument("--font", metavar="FILE", default=None,
                    help="write every digit in this handwriting font (a .ttf or .otf file) instead of the table's "
                         "hands, redrawn with the table's pens, widths, slants and spacings as MNIST's digits are")

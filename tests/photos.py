@@ -54,7 +54,8 @@ SPACINGS = ((-0.15, 0.0), (0.0, 0.08), (0.08, 0.25), (0.25, 0.6))  # gap / heigh
 SPACING_NAMES = ("overlapping", "touching", "close", "wide")
 JOINED = 0.3  # share of neighbouring digits joined by a stroke
 # how the photo is taken, and what else is on the sheet
-FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide", "slanted", "abroad")
+FRAMINGS = ("normal", "far", "close", "turned", "printed", "underlined", "ringed", "fine", "wide", "slanted", "abroad",
+            "unjoined")
 FAR = 3  # a photo taken from further away: a frame this many times as wide and tall around the same writing
 CLOSE = (0.02, 0.5)  # a photo cropped close: the writing's height times this much is left around it
 TURNED = 15  # a photo taken askew: the sheet turned this many degrees more, the way it was already turned
@@ -239,14 +240,15 @@ def font_digits(path, copies=100):
 
 
 def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS, slanted=False,
-                abroad=False, font=False):
+                abroad=False, font=False, joined=JOINED):
     """(ink image in [0, 1], label string) of `count` digits written in a row by one hand, its
     digits `widths` (least, most) times their natural width, slanting up to HAND_SLANT either way
     or, `slanted`, by SLANTED_HAND (the same draw, further), its 1s and 7s formed as ABROAD says if
     `abroad` (in the written hand: MNIST's digits are MNIST's); how they were written goes into the
     dict `record`, if given: the hand ("mnist" or "written", or "font" if `font`: `images` are a
     font's digits, font_digits, redrawn as MNIST's are), its width factor and slant, the spacing
-    (SPACING_NAMES), how many neighbours are joined, and the pen's width as a share of the digits'
+    (SPACING_NAMES), how many neighbours are joined (each pair with the chance `joined`: with 0,
+    the same writing without joining strokes), and the pen's width as a share of the digits'
     height."""
     hand = "written" if rng.random() < 0.5 else "mnist"
     if font:  # the draw above is made all the same: the writer's width, slant and spacing are those of the seed
@@ -280,7 +282,7 @@ def handwriting(rng, images, labels, count, height, pen_width, record=None, widt
         x = left + digit.shape[1] + gap
     joins = []
     for a, b in zip(ends[:-1], ends[1:]):
-        if rng.random() < JOINED:  # the pen runs on from the lower right of one digit to the next
+        if rng.random() < joined:  # the pen runs on from the lower right of one digit to the next
             start = a[np.argmax(a[:, 0] + 0.5 * a[:, 1])]
             end = b[np.argmin(b[:, 0] + 0.3 * np.abs(b[:, 1] - b[:, 1].mean()))]
             dip = (start + end) / 2 + (0, 0.1 * height)
@@ -350,9 +352,12 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     them: ringed) or `fine` (on paper, the pen FINE of the digits' height wide, at least 1 px) or
     `wide` (the digits WIDE_HAND times their natural width) or `slanted` (the hand's slant
     SLANTED_HAND either way) or `abroad` (its 1s and 7s formed as ABROAD says); it does not change
-    an image made on a computer. `record`, `font`: see handwriting."""
+    an image made on a computer. Framed `unjoined`, a photo or an image made on a computer is the
+    same writing without the strokes that join neighbouring digits. `record`, `font`: see
+    handwriting."""
+    joined = 0.0 if framing == "unjoined" else JOINED
     if family == "screen":
-        return screen_image(rng, images, labels, count, record, font)
+        return screen_image(rng, images, labels, count, record, font, joined)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
     ink_rgb, opacity = ((235, 235, 225), 0.85) if family == "board" else INKS[ink_name]
     width, height = size or (int(rng.choice([1000, 1200, 1600])), int(rng.choice([750, 900, 1200])))
@@ -365,7 +370,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
         pen_width = max(1.0, stream_of_its_own(rng).uniform(*FINE) * digit_height)
     widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths, framing == "slanted",
-                             framing == "abroad", font)
+                             framing == "abroad", font, joined)
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is
@@ -525,12 +530,13 @@ def ringed(rng, ink, digit_height, pen_width):
     return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def screen_image(rng, images, labels, count, record=None, font=False):
+def screen_image(rng, images, labels, count, record=None, font=False, joined=JOINED):
     """(PNG bytes, label) of digits drawn in a paint program: light on dark or dark on light, with
-    a round brush, on a canvas a little larger than the writing. `record`, `font`: see handwriting."""
+    a round brush, on a canvas a little larger than the writing. `record`, `font`, `joined`: see
+    handwriting."""
     height = rng.uniform(40, 200)
     pen_width = max(2.0, rng.uniform(0.06, 0.2) * height)
-    ink, label = handwriting(rng, images, labels, count, height, pen_width, record, font=font)
+    ink, label = handwriting(rng, images, labels, count, height, pen_width, record, font=font, joined=joined)
     margin = int(rng.uniform(0.15, 0.6) * height)
     ink = np.pad(ink, ((margin, margin), (margin + int(rng.uniform(0, 0.5) * height), margin)))
     light_on_dark = rng.random() < 0.5

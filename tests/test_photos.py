@@ -64,7 +64,7 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
                                         size=(600, 450), framing=framing, record=records[framing])
              for framing in photos.FRAMINGS}
     assert len({label for _, label in shots.values()}) == 1
-    normal, far, close, turned, printed, underlined, ringed, fine, wide, slanted, abroad = (
+    normal, far, close, turned, printed, underlined, ringed, fine, wide, slanted, abroad, unjoined = (
         Image.open(io.BytesIO(shots[framing][0])) for framing in photos.FRAMINGS)
     assert far.size == (photos.FAR * normal.size[0], photos.FAR * normal.size[1]) and turned.size == normal.size
     assert np.abs(np.subtract(turned.convert("L"), normal.convert("L"), dtype=np.float32)).mean() > 2  # the sheet moved
@@ -105,6 +105,30 @@ def test_a_photo_is_framed_far_or_close_around_the_same_writing_or_printed_besid
     assert np.sign(upright["slant"]) == np.sign(leaning["slant"]) and upright["hand"] == leaning["hand"], records
     assert slanted.size == normal.size and np.abs(np.subtract(slanted.convert("L"), normal.convert("L"), dtype=np.float32)).max() > 60
     assert abroad.size == normal.size and records["abroad"] == records["normal"]  # the same hand, the same draw
+    assert unjoined.size == normal.size and records["unjoined"]["joined"] == 0  # see the test below
+
+
+def test_framed_unjoined_a_number_is_the_same_writing_without_its_joining_strokes(mnist):
+    """Whether two neighbours are joined is drawn whether or not the stroke is then drawn: framed
+    unjoined, a number is the same writing less its joining strokes, and one whose digits were not
+    joined is the same image, byte for byte."""
+    images, labels = mnist["test"]
+    seen = collections.Counter()
+    for seed in range(12):
+        records = {"normal": {}, "unjoined": {}}
+        shots = {framing: photos.make_photo(np.random.default_rng(seed), images.reshape(-1, 28, 28), labels, "screen",
+                                            5, framing=framing, record=record) for framing, record in records.items()}
+        joined = records["normal"]["joined"]
+        assert shots["normal"][1] == shots["unjoined"][1] and records["unjoined"] == {**records["normal"], "joined": 0}
+        normal, unjoined = (np.asarray(Image.open(io.BytesIO(shot)).convert("L"), np.float32) for shot, _ in shots.values())
+        if joined == 0:
+            assert shots["normal"][0] == shots["unjoined"][0]
+        elif normal.shape == unjoined.shape:  # drawn on the same canvas (a joining stroke may widen the writing's box)
+            background = normal[0, 0]  # a paint program's canvas, light or dark
+            ink, less = np.abs(normal - background), np.abs(unjoined - background)
+            assert (less <= ink).all() and (less < ink - 100).any(), seed  # ink taken away, none added
+        seen["same" if joined == 0 else "less" if normal.shape == unjoined.shape else "boxed"] += 1
+    assert seen["same"] >= 2 and seen["less"] >= 3, seen
 
 
 def test_framed_abroad_a_1_has_a_long_flag_and_a_7_is_crossed_and_the_rest_is_drawn_as_before():
