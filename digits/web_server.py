@@ -465,6 +465,7 @@ class Server:
             for stream in list(self.streams):
                 stream.close()
             await self.http.close_all_connections()
+            await asyncio.sleep(0)  # a request whose body was still coming ends as if its client had left
         tasks = asyncio.all_tasks() - {asyncio.current_task()}
         for task in tasks:
             task.cancel()

@@ -281,6 +281,25 @@ def test_clients_that_hang_up_while_sending_an_image_leave_nothing_waiting_for_i
     assert err == ""
 
 
+def test_clients_still_sending_an_image_when_the_server_stops_are_not_logged_as_failed(trained_model):
+    """100 clients send the headers of an image and a part of it and stay, when Ctrl-C stops the
+    server: each request ends as when its client hangs up, unlogged (some of them were logged as
+    "POST /predict 500", how many depending on the moment: 47 of 100, 8 of 20)."""
+    with serving(trained_model) as (process, url):
+        address = (urlsplit(url).hostname, urlsplit(url).port)
+        with contextlib.ExitStack() as clients:
+            for _ in range(100):
+                client = clients.enter_context(contextlib.closing(socket.create_connection(address, timeout=30)))
+                client.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                               b"Content-Length: 1000\r\n\r\n\x89PNG")
+            status, _, _ = request(address, "GET", "/model")  # their headers are in
+            assert status == 200
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and out.strip().splitlines()[-1] == "Stopped."
+    assert err == ""
+
+
 # Moments of the server's start: the event loop being made, the first line being printed, serving.
 @pytest.mark.parametrize("moment", ["_make_self_pipe", "print", "sleep"])
 def test_ctrl_c_at_any_moment_of_the_start_stops_the_server_cleanly(trained_model, moment):
