@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
-from scipy import ndimage, spatial
+from scipy import ndimage
 
 from digits.cli import InputError, open_regular_file
 
@@ -556,14 +556,27 @@ def drawn_around(labels, objects, boxes, pens, kept):
 
 
 def convex_hull(own):
-    """The mask of the convex hull of the pixels of `own`."""
-    points = np.argwhere(own)
-    try:
-        corners = points[spatial.ConvexHull(points).vertices]
-    except (spatial.QhullError, ValueError):  # in one line, or too few
+    """The mask of the convex hull of the pixels of `own`: the polygon through its corners, which
+    are among the first and last pixels of each row, found by Andrew's monotone chain (the lower
+    and the upper half of the hull, each keeping only left turns)."""
+    rows = np.flatnonzero(own.any(axis=1))
+    firsts, lasts = own[rows].argmax(axis=1), own.shape[1] - 1 - own[rows, ::-1].argmax(axis=1)
+    points = sorted(set(zip(rows.tolist(), firsts.tolist())) | set(zip(rows.tolist(), lasts.tolist())))
+
+    def half(points):
+        chain = []
+        for r, c in points:
+            while len(chain) >= 2 and ((chain[-1][0] - chain[-2][0]) * (c - chain[-2][1])
+                                       - (chain[-1][1] - chain[-2][1]) * (r - chain[-2][0])) <= 0:
+                chain.pop()
+            chain.append((r, c))
+        return chain
+
+    corners = half(points)[:-1] + half(points[::-1])[:-1]
+    if len(corners) < 3:  # in one line, or too few
         return own.copy()
     hull = Image.new("L", (own.shape[1], own.shape[0]), 0)
-    ImageDraw.Draw(hull).polygon([(int(c), int(r)) for r, c in corners], fill=1, outline=1)
+    ImageDraw.Draw(hull).polygon([(c, r) for r, c in corners], fill=1, outline=1)
     return np.asarray(hull, bool)
 
 

@@ -173,14 +173,16 @@ def test_exif_orientation_is_applied(tmp_path, trained_model):
     assert json.loads(result.stdout)["digit"] == 7
 
 
-def test_predict_path_imports_neither_sklearn_nor_matplotlib(tmp_path, digits, trained_model):
+def test_predict_path_imports_neither_sklearn_nor_matplotlib_nor_scipy_spatial(tmp_path, digits, trained_model):
+    """Reading an image loads what reading needs: not training's packages, nor scipy.spatial (64 ms
+    of every run; convex_hull is the project's own)."""
     result = subprocess.run([sys.executable, "-X", "importtime", os.path.join(ROOT, PREDICT),
                              "--model", str(trained_model), str(digits / "00_7.png")],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "numpy" in imported and "PIL" in imported
-    assert not {"sklearn", "matplotlib", "tqdm"} & imported
+    assert not {"sklearn", "matplotlib", "tqdm", "scipy.spatial"} & imported
 
 
 def run_predict_as_main(*args, cwd, before="", after="", env=None):

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from scipy import ndimage
-from PIL import Image
+from scipy import ndimage, spatial
+from PIL import Image, ImageDraw
 
 import network
 from digits import preprocess
@@ -843,3 +843,29 @@ def test_a_panel_is_read_on_a_margin_of_its_own_colour():
         assert part.mode == mode and part.size == (178 + 2 * margin,) * 2
         if mode in ("L", "I;16", "I", "F"):
             assert part.getpixel((0, 0)) == other.getpixel((150, 150))
+
+
+def test_the_convex_hull_of_a_mark_is_qhulls_pixel_for_pixel():
+    """convex_hull against scipy.spatial's Qhull (the same polygon drawn through its corners): blobs,
+    scattered pixels, three pixels, a single row or column and a single pixel."""
+    def qhull(own):
+        points = np.argwhere(own)
+        try:
+            corners = points[spatial.ConvexHull(points).vertices]
+        except (spatial.QhullError, ValueError):  # in one line, or too few
+            return own
+        hull = Image.new("L", (own.shape[1], own.shape[0]), 0)
+        ImageDraw.Draw(hull).polygon([(int(c), int(r)) for r, c in corners], fill=1, outline=1)
+        return np.asarray(hull, bool)
+
+    rng = np.random.default_rng(0)
+    for k in range(400):
+        shape = tuple(rng.integers(1, 60, 2))
+        own = [rng.random(shape) < 0.05,
+               ndimage.binary_dilation(rng.random(shape) < 0.01, iterations=int(rng.integers(1, 4))),
+               np.isin(np.arange(shape[0] * shape[1]).reshape(shape), rng.integers(0, shape[0] * shape[1], 3)),
+               np.arange(shape[0])[:, None] == rng.integers(0, shape[0]) + np.zeros(shape, bool),
+               np.arange(shape[1])[None, :] == rng.integers(0, shape[1]) + np.zeros(shape, bool)][k % 5]
+        if own.any():
+            hull = preprocess.convex_hull(own)
+            assert np.array_equal(hull, qhull(own)) and (hull >= own).all(), k
