@@ -41,8 +41,8 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
     the same writing on the same sheet, framed far or close, turned, with a line of print,
     underlined or ringed, or written in a fine pen, wide or slanted, or its 1s and 7s formed
-    otherwise, or without its joining strokes. With a `font`, (images, labels) of a font's digits (photos.font_digits), every
-    digit is that font's, redrawn as MNIST's hand is.
+    otherwise, or without its joining strokes. With a `font`, (images, labels) of a font's digits
+    (photos.font_digits), every digit is that font's, redrawn as MNIST's hand is.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]

@@ -558,26 +558,34 @@ def drawn_around(labels, objects, boxes, pens, kept):
 def convex_hull(own):
     """The mask of the convex hull of the pixels of `own`: the polygon through its corners, which
     are among the first and last pixels of each row, found by Andrew's monotone chain (the lower
-    and the upper half of the hull, each keeping only left turns)."""
+    and the upper half of the hull: hull_chain)."""
     rows = np.flatnonzero(own.any(axis=1))
     firsts, lasts = own[rows].argmax(axis=1), own.shape[1] - 1 - own[rows, ::-1].argmax(axis=1)
     points = sorted(set(zip(rows.tolist(), firsts.tolist())) | set(zip(rows.tolist(), lasts.tolist())))
-
-    def half(points):
-        chain = []
-        for r, c in points:
-            while len(chain) >= 2 and ((chain[-1][0] - chain[-2][0]) * (c - chain[-2][1])
-                                       - (chain[-1][1] - chain[-2][1]) * (r - chain[-2][0])) <= 0:
-                chain.pop()
-            chain.append((r, c))
-        return chain
-
-    corners = half(points)[:-1] + half(points[::-1])[:-1]
+    corners = hull_chain(points)[:-1] + hull_chain(points[::-1])[:-1]
     if len(corners) < 3:  # in one line, or too few
         return own.copy()
     hull = Image.new("L", (own.shape[1], own.shape[0]), 0)
     ImageDraw.Draw(hull).polygon([(c, r) for r, c in corners], fill=1, outline=1)
     return np.asarray(hull, bool)
+
+
+def hull_chain(points):
+    """One half of the convex hull of `points` ((row, column), sorted): each point in turn, after
+    dropping the last corner of the chain so far while the chain does not bend counter-clockwise
+    there (rows as x, columns as y)."""
+    chain = []
+    for point in points:
+        while len(chain) >= 2 and cross_product(chain[-2], chain[-1], point) <= 0:
+            chain.pop()
+        chain.append(point)
+    return chain
+
+
+def cross_product(a, b, c):
+    """The cross product of b - a and c - a: positive where a, b, c bend counter-clockwise, 0 where
+    they are in one line."""
+    return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 
 
 def ring_band(own, pen, others=None):
