@@ -48,6 +48,7 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     images = images.reshape(-1, 28, 28)
     hand, hand_labels = font or (images, labels)
+    in_font = font is not None
     rng = np.random.default_rng(seed)
     written = {}
     for family in photos.FAMILIES:
@@ -56,10 +57,10 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
                 count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
                 framed = copy.deepcopy(rng)
                 record = {}
-                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=font is not None)
+                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=in_font)
                 if framing != "normal":
                     data, label = photos.make_photo(framed, hand, hand_labels, family, count, framing=framing,
-                                                    font=font is not None)
+                                                    font=in_font)
                 name = f"{family}_{kind}_{k:03d}_{label}.{'png' if family == 'screen' else 'jpg'}"
                 with open(os.path.join(folder, name), "wb") as f:
                     f.write(data)

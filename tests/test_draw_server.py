@@ -263,6 +263,11 @@ def test_ctrl_c_stops_the_server(trained_model, signum):
     assert out.strip().splitlines()[-1] == "Stopped." and err == ""
 
 
+# The headers of a 1,000-byte image and its first 4 bytes: a client sending an image, halfway
+PART_OF_AN_IMAGE = (b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                    b"Content-Length: 1000\r\n\r\n\x89PNG")
+
+
 def test_clients_that_hang_up_while_sending_an_image_leave_nothing_waiting_for_it(trained_model):
     """Each of 300 clients sends the headers of an image and a part of it, then hangs up. Nothing
     of them stays behind waiting for the rest of the image (each such request would hold memory
@@ -271,8 +276,7 @@ def test_clients_that_hang_up_while_sending_an_image_leave_nothing_waiting_for_i
         address = (urlsplit(url).hostname, urlsplit(url).port)
         for _ in range(300):
             with contextlib.closing(socket.create_connection(address, timeout=30)) as client:
-                client.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-                               b"Content-Length: 1000\r\n\r\n\x89PNG")
+                client.sendall(PART_OF_AN_IMAGE)
         status, _, _ = request(address, "GET", "/model")  # and the server still answers
         assert status == 200
         process.send_signal(signal.SIGINT)
@@ -290,8 +294,7 @@ def test_clients_still_sending_an_image_when_the_server_stops_are_not_logged_as_
         with contextlib.ExitStack() as clients:
             for _ in range(100):
                 client = clients.enter_context(contextlib.closing(socket.create_connection(address, timeout=30)))
-                client.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-                               b"Content-Length: 1000\r\n\r\n\x89PNG")
+                client.sendall(PART_OF_AN_IMAGE)
             status, _, _ = request(address, "GET", "/model")  # their headers are in
             assert status == 200
             process.send_signal(signal.SIGINT)
