@@ -117,19 +117,22 @@ def is_allowed_host(name, allowed, everywhere):
 
 
 def check_request(request, allowed, everywhere, is_file):
-    """Refuse a request this server does not answer: 400 for another HTTP version or a target
-    that is not a path, 403 for one addressed to a foreign host name or sent by a foreign page.
+    """Refuse a request this server does not answer: 400 for another HTTP version, a target
+    that is not a path or no host name, 403 for one addressed to a foreign host name or sent by a
+    foreign page.
     """
     if request.version not in ("HTTP/1.1", "HTTP/1.0"):
         raise RequestError(400, f"{request.version} is not a version of HTTP this server speaks; send HTTP/1.1")
     if not request.uri.startswith("/") or request.uri.startswith("//"):
         raise RequestError(400, f"the request target must be a path such as /model, not {request.uri[:80]!r}")
     host = request.headers.get("Host")
-    if host is not None and not is_allowed_host(host_name(host), allowed, everywhere):
+    if host is None:  # HTTP/1.1 requires it (tornado refuses such a request); HTTP/1.0 did not
+        raise RequestError(400, "the request must name the host it is for in a Host header, as browsers do")
+    if not is_allowed_host(host_name(host), allowed, everywhere):
         raise RequestError(403, f"this server does not answer to the host name {host_name(host)!r}; "
                                 "open the page at the address the script printed")
     origin = request.headers.get("Origin")
-    if origin is not None and (host is None or origin.lower() != f"http://{host.lower()}"):
+    if origin is not None and origin.lower() != f"http://{host.lower()}":
         raise RequestError(403, f"requests from other web pages ({origin}) are refused")
     fetch_site = request.headers.get("Sec-Fetch-Site", "none").lower()
     if not is_file and fetch_site not in OWN_FETCHES:

@@ -657,10 +657,11 @@ HOST = b"Host: 127.0.0.1\r\n"
     (b"GET //evil.example/draw.js HTTP/1.1\r\n" + HOST + b"\r\n", 400, "must be a path"),
     (b"GET /model HTTP/1.7\r\n" + HOST + b"\r\n", 400, "HTTP/1.7"),
     (b"GET /model HTTP/1.1\r\nHost: localhost:abc\r\n\r\n", 400, "port must be a number"),
+    (b"GET /model HTTP/1.0\r\n\r\n", 400, "Host header"),
     (b"GET /model HTTP/1.1\r\n" + HOST + b"Sec-Fetch-Site: cross-site\r\n\r\n", 403, "other web pages"),
     (b"POST /predict HTTP/1.1\r\n" + HOST + b"Sec-Fetch-Site: same-site\r\nContent-Type: image/png\r\n"
      b"Content-Length: 2\r\n\r\nab", 403, "other web pages"),
-], ids=["content-length-of-5000-digits", "absolute-form", "authority-as-path", "http-1.7", "host-port-abc",
+], ids=["content-length-of-5000-digits", "absolute-form", "authority-as-path", "http-1.7", "host-port-abc", "http-1.0-no-host",
         "cross-site-fetch", "same-site-post"])
 def test_requests_browsers_never_send_get_a_json_refusal(server, test_pngs, data, status, words):
     got, headers, body = raw_reply(server, data)
