@@ -661,8 +661,8 @@ HOST = b"Host: 127.0.0.1\r\n"
     (b"GET /model HTTP/1.1\r\n" + HOST + b"Sec-Fetch-Site: cross-site\r\n\r\n", 403, "other web pages"),
     (b"POST /predict HTTP/1.1\r\n" + HOST + b"Sec-Fetch-Site: same-site\r\nContent-Type: image/png\r\n"
      b"Content-Length: 2\r\n\r\nab", 403, "other web pages"),
-], ids=["content-length-of-5000-digits", "absolute-form", "authority-as-path", "http-1.7", "host-port-abc", "http-1.0-no-host",
-        "cross-site-fetch", "same-site-post"])
+], ids=["content-length-of-5000-digits", "absolute-form", "authority-as-path", "http-1.7", "host-port-abc",
+        "http-1.0-no-host", "cross-site-fetch", "same-site-post"])
 def test_requests_browsers_never_send_get_a_json_refusal(server, test_pngs, data, status, words):
     got, headers, body = raw_reply(server, data)
     assert (got, headers["content-type"]) == (status, "application/json")
