@@ -47,8 +47,8 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     photos and drawings."""
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]
     images = images.reshape(-1, 28, 28)
-    hand, hand_labels = font or (images, labels)
     in_font = font is not None
+    hand, hand_labels = font if in_font else (images, labels)
     rng = np.random.default_rng(seed)
     written = {}
     for family in photos.FAMILIES:
