@@ -130,7 +130,10 @@ def top_k_text(probabilities, k):
 
 
 def ask_for_path():
-    """The path typed at the prompt, as `typed_path` reads it; "" at Ctrl-D."""
+    """The path typed at the prompt, as `typed_path` reads it; "" at Ctrl-D, or when the script
+    was started with no input to read (pythonw, a scheduler, `<&-`)."""
+    if sys.stdin is None:
+        return ""
     try:
         text = input("Image path: ")
     except EOFError:
@@ -249,7 +252,7 @@ def main(argv=None):
     if prompted:
         path = ask_for_path()
         if not path:
-            raise cli.InputError("no image path given")
+            raise cli.InputError(f"no image path given; name one after the script: python {PROG} digit.png")
         args.images = [path]
         prompted = not os.path.isdir(path)  # a folder gets one line per image, with its path
 

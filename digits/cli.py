@@ -37,8 +37,12 @@ def printable(text):
 
 
 def fail(prog, message, code=1):
-    """Print 'prog: error: message' on stderr, control characters escaped, and exit with `code`."""
-    print(f"{prog}: error: {printable(message)}", file=sys.stderr)
+    """Print 'prog: error: message' on stderr, control characters escaped, and exit with `code`
+    (the same code if stderr cannot be written either)."""
+    try:
+        print(f"{prog}: error: {printable(message)}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
     sys.exit(code)
 
 
@@ -47,7 +51,8 @@ def run_main(prog, main, interrupted="interrupted"):
 
     InputError -> its message, exit 1. Ctrl-C -> `interrupted`, exit 130 (SIGTERM,
     where raise_terminated handles it: 143). A closed output pipe (e.g. `| head`)
-    -> silent exit 1. Where the terminal's encoding is a code page (Windows, output redirected to
+    -> silent exit 1; output that cannot be written otherwise (a full disk) -> one line, exit 1.
+    Where the terminal's encoding is a code page (Windows, output redirected to
     a file or a pipe), what it cannot hold is written as a Python escape (a file name in Chinese as
     \\u6570...), as on stderr, and bytes it cannot read from stdin are kept as they came (a path
     typed at the prompt), instead of stopping the script with a traceback.
@@ -63,8 +68,19 @@ def run_main(prog, main, interrupted="interrupted"):
     except KeyboardInterrupt as e:
         fail(prog, interrupted, code=getattr(e, "exit_code", 130))
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        drop_output()
         sys.exit(1)
+    except OSError as e:
+        if e.filename is not None:  # a file the script meant to check first: a fault, with its traceback
+            raise
+        drop_output()
+        fail(prog, f"cannot write its output: {e.strerror or e}")
+
+
+def drop_output():
+    """Send what is left in stdout's buffer to the null device: flushing it at exit would fail again."""
+    if sys.stdout is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def stop_on_signals(stopped_by):

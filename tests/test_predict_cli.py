@@ -54,7 +54,45 @@ def test_prompt_accepts_a_quoted_path_with_spaces(tmp_path, digits, trained_mode
 
 def test_prompt_ctrl_d_exits_cleanly(tmp_path, trained_model):
     result = run_predict(cwd=tmp_path, model=trained_model, input="")
-    assert_clean_error(result, "no image path given")
+    assert_clean_error(result, "no image path given", "python predict_image.py digit.png")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="started with its input closed: POSIX's fork and exec")
+def test_started_with_no_input_at_all_it_asks_nothing_and_says_what_to_do(tmp_path, trained_model):
+    """Started by a scheduler, a service or pythonw, the script has no input to ask for a path on."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, PREDICT), "--model", str(trained_model)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            preexec_fn=lambda: os.close(0))
+    assert_clean_error(result, "no image path given", "python predict_image.py digit.png")
+    assert result.stdout == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here, a file that is always full")
+@pytest.mark.parametrize("script, args", [
+    (PREDICT, ["--model", "MODEL", "IMAGE"]),
+    ("train.py", ["--limit", "500", "--epochs", "1", "--model", "new.npz"]),
+    ("generate_test_set.py", []),
+], ids=["predict", "train", "generate"])
+def test_output_to_a_full_disk_is_one_error_line(tmp_path, digits, trained_model, script, args):
+    args = [trained_model if a == "MODEL" else digits / "00_7.png" if a == "IMAGE" else a for a in args]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)], cwd=tmp_path,
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert_clean_error(result, f"{script}: error: cannot write its output: No space left on device")
+    assert not (tmp_path / "new.npz").exists()
+
+
+def test_a_reader_that_stops_reading_ends_the_script_quietly(tmp_path, digits, trained_model):
+    """`predict_image.py FOLDER | head -1`: once the pipe is closed, the script stops, exit 1, nothing on stderr."""
+    for k in range(200):
+        shutil.copy(digits / "00_7.png", tmp_path / f"{k:03d}.png")
+    process = subprocess.Popen([sys.executable, os.path.join(ROOT, PREDICT), "--model", str(trained_model),
+                                str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 1 and err == "", err
+    assert first.startswith(f"{tmp_path / '000.png'}: 7 ")
 
 
 def test_prompt_ctrl_c_exits_cleanly(tmp_path, trained_model):
