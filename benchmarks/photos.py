@@ -3,6 +3,7 @@
     python benchmarks/photos.py model_mnist.npz augmented.npz --per-group 40 --seed 3
     python benchmarks/photos.py model_mnist.npz --framing far --seed 21
     python benchmarks/photos.py model_mnist.npz --by-writing --per-group 100
+    python benchmarks/photos.py model_mnist.npz --framing alone --mnist 0 --seed 99
     python benchmarks/photos.py model_mnist.npz --font /usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf --mnist 0
 
 Writes the images to a temporary folder (or to --folder, kept), reads them with
@@ -11,6 +12,8 @@ exactly, per family and kind, and of MNIST test digits scaled up to 280x280, whi
 With --by-writing, a second table splits the numbers by how they were written: the hand, the
 spacing, joining strokes, the pen and the width of the writing. With --font, every digit is
 written in that font (its ten digits redrawn as MNIST's are), a hand the table does not have.
+With --framing alone, each digit of a number is photographed on its own and the number counts
+as read when each of its digits is: what a perfect cutting of the numbers would read.
 """
 
 import collections
@@ -41,8 +44,10 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
     otherwise (photos.FRAMINGS), each photo is the one of the same seed's normal framing, with
     the same writing on the same sheet, framed far or close, turned, with a line of print,
     underlined or ringed, or written in a fine pen, wide or slanted, or its 1s and 7s formed
-    otherwise, or without its joining strokes. With a `font`, (images, labels) of a font's digits
-    (photos.font_digits), every digit is that font's, redrawn as MNIST's hand is.
+    otherwise, or without its joining strokes. Framed `alone`, each digit of a number is a photo
+    of its own, named <family>_number_<k>-<i>_<digit>: the number's photo with only its i-th
+    digit written (read_alone takes them together again). With a `font`, (images, labels) of a
+    font's digits (photos.font_digits), every digit is that font's, redrawn as MNIST's hand is.
     Returns {file name: how its digits were written} (photos.handwriting's record) for the
     photos and drawings."""
     images, labels = mnist_data.load_mnist(splits=("test",))["test"]
@@ -58,13 +63,21 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
                 framed = copy.deepcopy(rng)
                 record = {}
                 data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=in_font)
-                if framing != "normal":
+                extension = "png" if family == "screen" else "jpg"
+                name = f"{family}_{kind}_{k:03d}_{label}.{extension}"
+                written[name] = record
+                if framing == "alone" and kind == "number":
+                    for i, digit in enumerate(label):
+                        data, _ = photos.make_photo(copy.deepcopy(framed), hand, hand_labels, family, count,
+                                                    font=in_font, alone=i)
+                        with open(os.path.join(folder, f"{family}_{kind}_{k:03d}-{i}_{digit}.{extension}"), "wb") as f:
+                            f.write(data)
+                    continue
+                if framing not in ("normal", "alone"):
                     data, label = photos.make_photo(framed, hand, hand_labels, family, count, framing=framing,
                                                     font=in_font)
-                name = f"{family}_{kind}_{k:03d}_{label}.{'png' if family == 'screen' else 'jpg'}"
                 with open(os.path.join(folder, name), "wb") as f:
                     f.write(data)
-                written[name] = record
     for k in rng.choice(len(images), per_group if mnist_per_group is None else mnist_per_group, replace=False):
         with open(os.path.join(folder, f"mnist280_single_{k:05d}_{labels[k]}.png"), "wb") as f:
             f.write(photos.mnist_on_black(images[k], rng=rng))
@@ -87,6 +100,20 @@ def read_right(folder, model):
         name = os.path.basename(answer["path"])
         right[name] = answer.get("number", str(answer.get("digit", ""))) == name_fields(name)[2]
     return right
+
+
+def read_alone(right):
+    """read_right's answers with the photos of a number's digits taken alone (write_photos framed
+    `alone`) counted as the number's: {the number's file name: whether each of its digits was read}."""
+    numbers = {}
+    for name, ok in sorted(right.items()):  # a number's digits in their order: 0 to 7
+        stem, extension = os.path.splitext(name)
+        family, kind, k, digit = stem.split("_")
+        k = k.split("-")[0]  # <k>-<i> for a number's digit, <k> for a single digit
+        label, read = numbers.get((family, kind, k, extension), ("", True))
+        numbers[family, kind, k, extension] = (label + digit, read and ok)
+    return {f"{family}_{kind}_{k}_{label}{extension}": read
+            for (family, kind, k, extension), (label, read) in numbers.items()}
 
 
 def group_counts(right):
@@ -183,7 +210,7 @@ def main():
     p.add_argument("--mnist", type=lambda text: cli.whole_number(text, 0, MNIST_TEST_DIGITS), default=None,
                    metavar="N", help="MNIST digits at 280x280, white on black, 0 to 10,000 (default: --per-group)")
     p.add_argument("--seed", type=cli.seed_number, default=3, help="seed of the images (default: %(default)s)")
-    p.add_argument("--framing", choices=photos.FRAMINGS, default="normal",
+    p.add_argument("--framing", choices=photos.FRAMINGS + ("alone",), default="normal",
                    help="how a photo is taken: as people hold a phone (normal), "
                         f"{photos.FAR} times as wide and tall around the same writing (far), cropped "
                         f"close around the writing (close), with the sheet turned {photos.TURNED} degrees "
@@ -194,7 +221,10 @@ def main():
                         f"slanted {photos.SLANTED_HAND[0]}-{photos.SLANTED_HAND[1]} columns per row either way "
                         "(slanted), or with its 1s written with a long flag and its 7s crossed (abroad); "
                         "images made on a computer are the same in all of these; or without the strokes that "
-                        "join neighbouring digits, on a computer too (unjoined) (default: %(default)s)")
+                        "join neighbouring digits, on a computer too (unjoined); or each digit of a number "
+                        "photographed on its own, in the number's photo with only that digit written, the number "
+                        "read if each of its digits is: what a perfect cutting of the numbers would read (alone) "
+                        "(default: %(default)s)")
     p.add_argument("--font", metavar="FILE", default=None,
                    help="write every digit in this handwriting font (a .ttf or .otf file) instead of the table's "
                         "hands, redrawn with the table's pens, widths, slants and spacings as MNIST's digits are")
@@ -217,6 +247,8 @@ def main():
             raise cli.InputError(f"--font {args.font}: not a font with digits that FreeType can read ({error})")
     written, rights = write_and_read(args.models, args.folder, lambda folder: write_photos(
         folder, args.per_group, args.seed, args.mnist, args.framing, font))
+    if args.framing == "alone":
+        rights = [read_alone(right) for right in rights]
     print(table(args.models, [group_counts(right) for right in rights]))
     if args.by_writing:
         print()

@@ -240,7 +240,7 @@ def font_digits(path, copies=100):
 
 
 def handwriting(rng, images, labels, count, height, pen_width, record=None, widths=HAND_WIDTHS, slanted=False,
-                abroad=False, font=False, joined=JOINED):
+                abroad=False, font=False, joined=JOINED, alone=None):
     """(ink image in [0, 1], label string) of `count` digits written in a row by one hand, its
     digits `widths` (least, most) times their natural width, slanting up to HAND_SLANT either way
     or, `slanted`, by SLANTED_HAND (the same draw, further), its 1s and 7s formed as ABROAD says if
@@ -249,7 +249,8 @@ def handwriting(rng, images, labels, count, height, pen_width, record=None, widt
     font's digits, font_digits, redrawn as MNIST's are), its width factor and slant, the spacing
     (SPACING_NAMES), how many neighbours are joined (each pair with the chance `joined`: with 0,
     the same writing without joining strokes), and the pen's width as a share of the digits'
-    height."""
+    height. With `alone`, an index, the image holds only that digit of the row, where it stands
+    in the whole writing's box, and no joining stroke: all else is drawn as for the whole row."""
     hand = "written" if rng.random() < 0.5 else "mnist"
     if font:  # the draw above is made all the same: the writer's width, slant and spacing are those of the seed
         hand = "font"
@@ -271,12 +272,14 @@ def handwriting(rng, images, labels, count, height, pen_width, record=None, widt
     gaps = [rng.uniform(*spacing) * height for _ in pieces[1:]] + [0]
     width = int(sum(p[0].shape[1] for p in pieces) + sum(max(g, 0) for g in gaps) + 4 * height)
     ink = np.zeros((int(2 * height + 4 * pen_width), width), np.float32)
+    own = np.zeros_like(ink)  # the digit drawn alone
     x, ends = 2 * height // 2, []
-    for (digit, strokes), gap in zip(pieces, gaps):
+    for k, ((digit, strokes), gap) in enumerate(zip(pieces, gaps)):
         y = int((ink.shape[0] - digit.shape[0]) / 2 + rng.uniform(-0.06, 0.06) * height)
         left = int(x)
-        part = ink[y:y + digit.shape[0], left:left + digit.shape[1]]
-        np.maximum(part, digit[:part.shape[0], :part.shape[1]], out=part)
+        for layer in (ink, own) if k == alone else (ink,):
+            part = layer[y:y + digit.shape[0], left:left + digit.shape[1]]
+            np.maximum(part, digit[:part.shape[0], :part.shape[1]], out=part)
         points = np.concatenate(strokes) + (left, y)
         ends.append(points)
         x = left + digit.shape[1] + gap
@@ -293,7 +296,7 @@ def handwriting(rng, images, labels, count, height, pen_width, record=None, widt
         record.update(hand=hand, width=width_factor, slant=slant, spacing=SPACING_NAMES[spaced],
                       joined=len(joins), pen=pen_width / height)
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0.02), np.flatnonzero(ink.max(axis=0) > 0.02)
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = (ink if alone is None else own)[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     return ink, "".join(str(labels[i]) for i in chosen)
 
 
@@ -339,7 +342,7 @@ def stream_of_its_own(rng):
 
 
 def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=None, framing="normal", record=None,
-               font=False):
+               font=False, alone=None):
     """(JPEG or PNG bytes, label string) of `count` random test digits written in one row: on paper
     (`plain`, `ruled`, `squared`) or a dark board (`board`), photographed; or made on a computer
     (`screen`), as a PNG. A photo's `framing` is `normal` (the writing within a phone's frame as
@@ -353,11 +356,12 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
     `wide` (the digits WIDE_HAND times their natural width) or `slanted` (the hand's slant
     SLANTED_HAND either way) or `abroad` (its 1s and 7s formed as ABROAD says); it does not change
     an image made on a computer. Framed `unjoined`, a photo or an image made on a computer is the
-    same writing without the strokes that join neighbouring digits. `record`, `font`: see
-    handwriting."""
+    same writing without the strokes that join neighbouring digits. With `alone`, an index, the
+    photo or image is the same with only that digit written (the label is still the row's).
+    `record`, `font`: see handwriting."""
     joined = 0.0 if framing == "unjoined" else JOINED
     if family == "screen":
-        return screen_image(rng, images, labels, count, record, font, joined)
+        return screen_image(rng, images, labels, count, record, font, joined, alone)
     ink_name = "chalk" if family == "board" else list(INKS)[rng.integers(len(INKS))]
     ink_rgb, opacity = ((235, 235, 225), 0.85) if family == "board" else INKS[ink_name]
     width, height = size or (int(rng.choice([1000, 1200, 1600])), int(rng.choice([750, 900, 1200])))
@@ -370,7 +374,7 @@ def make_photo(rng, images, labels, family="plain", count=1, size=None, quality=
         pen_width = max(1.0, stream_of_its_own(rng).uniform(*FINE) * digit_height)
     widths = WIDE_HAND if framing == "wide" else HAND_WIDTHS
     ink, label = handwriting(rng, images, labels, count, digit_height, pen_width, record, widths, framing == "slanted",
-                             framing == "abroad", font, joined)
+                             framing == "abroad", font, joined, alone)
     if framing == "underlined":  # drawn from a stream of its own: the rest of the photo is the normal one
         ink = underlined(stream_of_its_own(rng), ink, digit_height, pen_width)
     if framing == "ringed":  # drawn from a stream of its own, as an underline is
@@ -530,13 +534,14 @@ def ringed(rng, ink, digit_height, pen_width):
     return canvas[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def screen_image(rng, images, labels, count, record=None, font=False, joined=JOINED):
+def screen_image(rng, images, labels, count, record=None, font=False, joined=JOINED, alone=None):
     """(PNG bytes, label) of digits drawn in a paint program: light on dark or dark on light, with
-    a round brush, on a canvas a little larger than the writing. `record`, `font`, `joined`: see
-    handwriting."""
+    a round brush, on a canvas a little larger than the writing. `record`, `font`, `joined`,
+    `alone`: see handwriting."""
     height = rng.uniform(40, 200)
     pen_width = max(2.0, rng.uniform(0.06, 0.2) * height)
-    ink, label = handwriting(rng, images, labels, count, height, pen_width, record, font=font, joined=joined)
+    ink, label = handwriting(rng, images, labels, count, height, pen_width, record, font=font, joined=joined,
+                             alone=alone)
     margin = int(rng.uniform(0.15, 0.6) * height)
     ink = np.pad(ink, ((margin, margin), (margin + int(rng.uniform(0, 0.5) * height), margin)))
     light_on_dark = rng.random() < 0.5

@@ -1,5 +1,6 @@
 """The benchmarks run and print their tables; the floor of a run trains nothing."""
 
+import json
 import os
 import re
 
@@ -57,6 +58,32 @@ def test_photo_table_of_photos_cropped_close_to_their_writing(tmp_path, trained_
     assert len(rows) == 12 and not any("MNIST" in row for row in rows)  # --mnist 0: no MNIST digits, no row
     photos = [Image.open(path) for path in (tmp_path / "images").glob("*.jpg")]
     assert len(photos) == 8 and all(p.width < 1000 and p.height < 750 for p in photos)  # the smallest frame
+
+
+@pytest.mark.slow
+def test_photo_table_of_numbers_whose_digits_are_photographed_one_at_a_time(tmp_path, trained_model):
+    """--framing alone: each digit of a number is a photo of its own, and a number counts as read
+    when predict_image.py, run here on the same folder, reads each of its digits."""
+    result = run_script("benchmarks/photos.py", trained_model, "--per-group", "1", "--mnist", "0", "--seed", "13",
+                        "--framing", "alone", "--folder", tmp_path / "images", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1].rstrip(" |")
+            for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line}
+    answers = run_script("predict_image.py", "--json", "--model", trained_model, tmp_path / "images",
+                         cwd=tmp_path, timeout=240)
+    read = {os.path.basename(answer["path"]): answer for answer in map(json.loads, answers.stdout.splitlines())}
+    names = sorted(read)
+    singles = [name for name in names if "_single_" in name]
+    assert len(singles) == 5 and all("-" not in name for name in singles)
+    for family in ("plain", "ruled", "squared", "board", "screen"):
+        digits = [re.fullmatch(rf"{family}_number_000-(\d)_(\d)\.(jpg|png)", name) for name in names
+                  if name.startswith(f"{family}_number_")]
+        assert 2 <= len(digits) <= 8 and [int(m.group(1)) for m in digits] == list(range(len(digits)))
+        each = [str(read[m.group(0)].get("number", read[m.group(0)].get("digit"))) == m.group(2) for m in digits]
+        shown = "a number of 2-8 digits, " + {"plain": "plain paper", "ruled": "ruled paper",
+                                              "squared": "squared paper", "board": "chalk on a dark board",
+                                              "screen": "made on a computer"}[family]
+        assert rows[shown] == ("100.0%" if all(each) else "0.0%"), (family, each)
 
 
 def test_photo_table_by_how_the_numbers_were_written(tmp_path, trained_model):

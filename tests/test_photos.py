@@ -131,6 +131,45 @@ def test_framed_unjoined_a_number_is_the_same_writing_without_its_joining_stroke
     assert seen["same"] >= 2 and seen["less"] >= 3, seen
 
 
+def test_a_digit_alone_is_the_numbers_image_with_only_that_digit_written(mnist):
+    """make_photo with `alone` draws the whole number as before and writes only its i-th digit,
+    where it stands: on a computer's canvas (PNG, no noise), each digit's image is the number's
+    image less ink, and where no stroke joins two digits, the number's ink is its digits' together,
+    pixel for pixel; a photo is the same sheet in the same light, the one digit where it was."""
+    images, labels = mnist["test"]
+    seen = collections.Counter()
+    for seed in range(8):
+        record = {}
+        normal, label = photos.make_photo(np.random.default_rng(seed), images.reshape(-1, 28, 28), labels, "screen", 4,
+                                          record=record)
+        whole = np.asarray(Image.open(io.BytesIO(normal)).convert("L"), np.float32)
+        background = whole[0, 0]
+        alone = []
+        for i in range(4):
+            shot, own_label = photos.make_photo(np.random.default_rng(seed), images.reshape(-1, 28, 28), labels,
+                                                "screen", 4, alone=i)
+            assert own_label == label
+            gray = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), np.float32)
+            assert gray.shape == whole.shape and (np.abs(gray - background) <= np.abs(whole - background)).all()
+            assert (np.abs(gray - background) > 100).any()  # its digit is there
+            alone.append(np.abs(gray - background))
+        assert all((np.abs(alone[i] - alone[j]) > 100).any() for i in range(4) for j in range(i))  # each its own
+        if record["joined"] == 0:
+            assert np.array_equal(np.max(alone, axis=0), np.abs(whole - background)), seed
+        seen[record["joined"] == 0] += 1
+    assert seen[True] >= 2 and seen[False] >= 2, seen
+    shots = [Image.open(io.BytesIO(photos.make_photo(np.random.default_rng(3), images.reshape(-1, 28, 28), labels,
+                                                     "ruled", 3, size=(600, 450), alone=alone)[0]))
+             for alone in (None, 1)]
+    whole, one = (np.asarray(shot.convert("L"), np.float32) for shot in shots)
+    taken = np.abs(whole - one) > 60  # the other digits
+    assert one.shape == whole.shape and taken.any() and (whole[taken] < one[taken]).all()
+    rows, cols = np.nonzero(taken)
+    outside = np.ones(whole.shape, bool)
+    outside[rows.min():rows.max() + 1, cols.min():cols.max() + 1] = False
+    assert np.abs(whole - one)[outside].mean() < 2  # beyond the writing, the same photo (JPEG's error)
+
+
 def test_framed_abroad_a_1_has_a_long_flag_and_a_7_is_crossed_and_the_rest_is_drawn_as_before():
     for seed in range(20):
         for digit in range(10):
