@@ -62,22 +62,25 @@ def write_photos(folder, per_group, seed, mnist_per_group=None, framing="normal"
                 count = 1 if kind == "single" else int(rng.integers(2, LARGEST_NUMBER + 1))
                 framed = copy.deepcopy(rng)
                 record = {}
-                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=in_font)
+                apart = framing == "alone" and kind == "number"  # a photo for each digit, the first made here
+                data, label = photos.make_photo(rng, hand, hand_labels, family, count, record=record, font=in_font,
+                                                alone=0 if apart else None)
                 extension = "png" if family == "screen" else "jpg"
                 name = f"{family}_{kind}_{k:03d}_{label}.{extension}"
                 written[name] = record
-                if framing == "alone" and kind == "number":
-                    for i, digit in enumerate(label):
-                        data, _ = photos.make_photo(copy.deepcopy(framed), hand, hand_labels, family, count,
-                                                    font=in_font, alone=i)
-                        with open(os.path.join(folder, f"{family}_{kind}_{k:03d}-{i}_{digit}.{extension}"), "wb") as f:
-                            f.write(data)
-                    continue
-                if framing not in ("normal", "alone"):
-                    data, label = photos.make_photo(framed, hand, hand_labels, family, count, framing=framing,
-                                                    font=in_font)
-                with open(os.path.join(folder, name), "wb") as f:
-                    f.write(data)
+                if apart:  # the other digits from the same draws
+                    shots = {f"{family}_{kind}_{k:03d}-0_{label[0]}.{extension}": data}
+                    for i, digit in enumerate(label[1:], 1):
+                        shots[f"{family}_{kind}_{k:03d}-{i}_{digit}.{extension}"] = photos.make_photo(
+                            copy.deepcopy(framed), hand, hand_labels, family, count, font=in_font, alone=i)[0]
+                elif framing in ("normal", "alone"):
+                    shots = {name: data}
+                else:
+                    shots = {name: photos.make_photo(framed, hand, hand_labels, family, count, framing=framing,
+                                                     font=in_font)[0]}
+                for shot, data in shots.items():
+                    with open(os.path.join(folder, shot), "wb") as f:
+                        f.write(data)
     for k in rng.choice(len(images), per_group if mnist_per_group is None else mnist_per_group, replace=False):
         with open(os.path.join(folder, f"mnist280_single_{k:05d}_{labels[k]}.png"), "wb") as f:
             f.write(photos.mnist_on_black(images[k], rng=rng))
